@@ -37,6 +37,10 @@ _DEFAULT_FACTOR = {"sketch_and_solve": 4, "sketch_and_precondition": 4,
                    "iterative_sketching": 12}
 
 
+# Tiny d: a few dozen sketch rows cost nothing and keep the embedding tight.
+_MIN_SKETCH_SIZE = 32
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class LstsqResult(Result):
     """Result of :func:`lstsq`.
@@ -138,8 +142,9 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
     sketch : {"sparse_sign", "srht", "gaussian", "rademacher", "countsketch"}
         Sketch family.
     sketch_size : int, optional
-        Rows of the sketch, ``d <= sketch_size <= n``.  Default ``4 d``
-        (``12 d`` for iterative sketching), at most ``n``.
+        Rows of the sketch, ``d <= sketch_size <= n``.  Default ``max(4 d, 32)``
+        (``max(12 d, 32)`` for iterative sketching), at most ``n``.  The sparse sign
+        sketch uses ``min(8, sketch_size)`` nonzeros per column.
     tol : float, default 1e-12
         Relative tolerance of the iterative phase (raised to ``4 eps`` of the dtype).
     maxiter : int, optional
@@ -226,7 +231,7 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
     if sketch_size is not None:
         sketch_size = check_int(sketch_size, "sketch_size", low=d, high=n)
     elif method != "direct":
-        sketch_size = min(n, _DEFAULT_FACTOR[method] * d)
+        sketch_size = min(n, max(_DEFAULT_FACTOR[method] * d, _MIN_SKETCH_SIZE))
     rng = check_rng(rng)
     A, b = _common_dtype(xp, A, b)
     tol = max(tol, 4 * float(np.finfo(_host_dtype(A.dtype)).eps))
@@ -243,7 +248,7 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
                                       maxiter or 200, rng, callback)
     logger.info("lstsq %s on %dx%d: %d iterations, %.3fs", method, n, d, result.n_iter,
                 time.perf_counter() - start)
-    if not result.converged:
+    if not result.converged and result.message.startswith("maxiter"):
         warnings.warn(f"lstsq({method!r}) did not converge: {result.message}",
                       ConvergenceWarning, stacklevel=2)
     return result
@@ -291,7 +296,8 @@ def _direct(xp, A, b):
 def _sketch_factor(xp, A, b, kind, sketch_size, rng):
     """Sketch [A b]; return the preconditioner from QR (or SVD) of S A and the sketched
     solution's coordinates ``z0`` (so that ``x0 = M z0``)."""
-    S = make_sketch(kind, sketch_size, A.shape[0], rng=rng)
+    options = {"nnz_per_column": min(8, sketch_size)} if kind == "sparse_sign" else {}
+    S = make_sketch(kind, sketch_size, A.shape[0], rng=rng, **options)
     SA = S @ A
     Sb = S @ b
     Q, R = qr_reduced(xp, SA)
@@ -383,7 +389,7 @@ def _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng, cal
             converged, message = False, f"maxiter={maxiter} reached"
             break
         if istop == 8:
-            message = "stopped by callback"
+            converged, message = False, "stopped by callback"
             break
         if itn <= 1:
             break
@@ -405,15 +411,17 @@ def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callbac
     M, z0 = _sketch_factor(xp, A, b, kind, sketch_size, rng)
     d = A.shape[1]
     rho = d / sketch_size
+    # Heavy-ball parameters optimal for the spectrum of a Gaussian embedding (note).
     alpha, beta = (1.0 - rho) ** 2, rho
     eps = float(np.finfo(_host_dtype(A.dtype)).eps)
     kappa = M.cond_estimate()
     a_norm = 1.0 / float(xp.min(M.s)) if M.kind == "sketch_svd" else float(
         np.linalg.norm(_to_host(M.R), 2))
-    b_norm = norm(xp, b)
     x = M.apply(z0)
     x_prev = x
     r = b - A @ x
+    best_x, best_r = x, norm(xp, r)
+    growth, damped = 0, False
     t0 = time.perf_counter()
     rows, converged, message = [], False, f"maxiter={maxiter} reached"
     AT = A.T if is_sparse(A) else xp.matrix_transpose(A)
@@ -424,14 +432,33 @@ def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callbac
         change = norm(xp, r_new - r)
         r = r_new
         r_norm = norm(xp, r)
-        rows.append((r_norm, change / b_norm if b_norm > 0 else 0.0, time.perf_counter() - t0))
+        rows.append((r_norm, change / max(r_norm, change, np.finfo(float).tiny),
+                     time.perf_counter() - t0))
         if callback is not None and callback(it, x, r_norm):
-            converged, message = True, "stopped by callback"
+            message = "stopped by callback"
             break
-        floor = eps * (a_norm * norm(xp, x) + 0.04 * kappa * r_norm)
-        if change <= max(tol * b_norm, floor):
+        x_norm = norm(xp, x)
+        floor = eps * (a_norm * x_norm + 0.04 * kappa * r_norm)
+        # Stop once the step is below tol relative to x (||A dx|| >= sigma_min ||dx||,
+        # sigma_min ~ ||A|| / kappa) or below the attainable accuracy (Epperly 2023).
+        if change <= max(tol * a_norm / kappa * x_norm, floor):
             converged, message = True, "converged"
             break
+        # Safeguard: a sketch that embeds worse than the momentum parameters assume
+        # makes the iteration diverge; restart from the best iterate without momentum
+        # and with a halved step (Richardson converges for a small enough step).
+        if r_norm < best_r:
+            best_x, best_r, growth = x, r_norm, 0
+        elif r_norm > best_r * (1 + 1e-6) + floor:
+            growth += 1
+        if growth >= 3:
+            alpha, beta = (1.0, 0.0) if not damped else (alpha / 2, 0.0)
+            damped, growth = True, 0
+            x = x_prev = best_x
+            r = b - A @ x
+            logger.info("iterative sketching: divergence detected, step set to %g", alpha)
+    if damped and converged:
+        message = "converged (momentum disabled after divergence)"
     history = make_history(residual=[h[0] for h in rows], backward_error=[h[1] for h in rows],
                            time=[h[2] for h in rows])
     return LstsqResult(x=x, residual_norm=norm(xp, r), n_iter=len(rows), converged=converged,
