@@ -173,6 +173,21 @@ def test_scipy_sparse_input(method, fmt):
         assert rel(res.x, ref) <= 1e-9
 
 
+@pytest.mark.parametrize("preconditioner", ["sketch", "cholesky_qr"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_preconditioner_choices_agree(preconditioner, sparse):
+    P = lstsq_problem(4000, 25, cond=1e6, residual_norm=0.1, rng=5)
+    A = scipy.sparse.csr_matrix(P.A) if sparse else P.A
+    res = lstsq(A, P.b, method="sketch_and_precondition", preconditioner=preconditioner,
+                rng=0)
+    assert res.preconditioner == preconditioner.replace("sketch", "sketch_qr")
+    assert res.converged
+    x_ref = scipy.linalg.lstsq(P.A, P.b)[0]
+    assert rel(res.x, P.x) <= 10 * rel(x_ref, P.x)
+    if preconditioner == "sketch":
+        assert res.n_iter > 5  # the plain sketch preconditioner needs tens of iterations
+
+
 @pytest.mark.parametrize("method", ITERATIVE + ["sketch_and_solve"])
 def test_rank_deficient_gives_minimum_norm_solution(method):
     rng = np.random.default_rng(0)
@@ -248,6 +263,7 @@ class TestBadInput:
         ({"tol": 0.0}, "`tol`"),
         ({"tol": float("nan")}, "`tol`"),
         ({"maxiter": 0}, "`maxiter`"),
+        ({"preconditioner": "jacobi"}, "`preconditioner`"),
     ])
     def test_bad_options(self, kwargs, match):
         with pytest.raises(ValueError, match=match):

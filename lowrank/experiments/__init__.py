@@ -1,0 +1,37 @@
+"""Reproduced figures (SPEC section 5) and the ``lowrank figures`` command line.
+
+One module per figure, each with
+
+- ``run(scale="small"|"paper", rng=0, progress=None) -> dict``: the measurements, as
+  plain NumPy arrays and lists;
+- ``plot(data) -> matplotlib.figure.Figure`` (Matplotlib is imported only here, and no
+  pyplot state is touched);
+- ``to_rows(data) -> list[dict]``: the CSV rows;
+- ``n_steps(scale)``: the number of progress units ``run`` reports.
+
+:data:`FIGURES` maps each figure id to its module:
+
+- ``F1``: :mod:`~lowrank.experiments.linf_error_vs_sketch_size`, l_inf error of
+  sketch-and-solve versus the sketch size (``papers/sketching_regression.md``);
+- ``F2``: :mod:`~lowrank.experiments.linf_error_vs_dimension`, its growth with d at
+  m = 16 d.
+
+Importing this package imports NumPy and :mod:`lowrank` only; Matplotlib and tqdm are
+needed by ``plot`` and by the command line (the ``figures`` extra).
+
+Examples
+--------
+>>> from lowrank.experiments import FIGURES
+>>> sorted(FIGURES)
+['F1', 'F2']
+"""
+
+from . import linf_error_vs_dimension, linf_error_vs_sketch_size
+
+__all__ = ["FIGURES"]
+
+#: Figure id -> module with ``run``, ``plot``, ``to_rows`` and ``n_steps``.
+FIGURES = {
+    "F1": linf_error_vs_sketch_size,
+    "F2": linf_error_vs_dimension,
+}
