@@ -18,16 +18,16 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 __all__ = [
     "array_namespace",
-    "is_numpy_namespace",
-    "is_cupy_namespace",
-    "is_sparse",
-    "is_host_sparse",
-    "triangular_solve",
     "cholesky_upper",
+    "is_cupy_namespace",
+    "is_host_sparse",
+    "is_numpy_namespace",
+    "is_sparse",
+    "norm",
     "qr_r",
     "qr_reduced",
     "to_float",
-    "norm",
+    "triangular_solve",
 ]
 
 

@@ -7,7 +7,7 @@ derives independent sub-streams with :func:`spawn`; no code uses the global
 
 import numpy as np
 
-__all__ = ["check_rng", "spawn", "kernel_seed"]
+__all__ = ["check_rng", "kernel_seed", "spawn"]
 
 
 def check_rng(rng=None) -> np.random.Generator:

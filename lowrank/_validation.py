@@ -13,18 +13,20 @@ import numpy as np
 from ._backend import array_namespace, is_sparse, to_float
 
 __all__ = [
-    "check_int",
-    "check_real",
-    "check_option",
-    "check_matrix",
-    "check_vector",
     "check_dtype_arg",
+    "check_int",
+    "check_matrix",
+    "check_option",
+    "check_real",
+    "check_vector",
 ]
 
 
 def check_int(value, name: str, *, low=None, high=None):
     """Return ``value`` as an ``int`` in ``[low, high]`` or raise ``TypeError``/``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be an integer; got {value!r}.")
+    if not isinstance(value, numbers.Integral):
         try:
             value = operator.index(value)
         except TypeError:
@@ -121,8 +123,8 @@ def check_matrix(A, name: str = "A", *, allow_sparse=True, check_finite=True, nd
         xp = array_namespace(A)
         _check_dtype_kind(xp, A, name)
         A = to_float(xp, A)
-        if A.ndim not in ndim:
-            raise ValueError(f"`{name}` must be {ndim[0]}-D; got shape {A.shape}.")
+        if A.ndim != 2:
+            raise ValueError(f"`{name}` must be a 2-D sparse matrix; got shape {A.shape}.")
     else:
         if not hasattr(A, "__array_namespace__") and not isinstance(A, np.ndarray):
             try:

@@ -31,6 +31,12 @@ __all__ = [
 ]
 
 
+def _check_shape(shape):
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"`shape` must be a pair (m, n); got {shape!r}.")
+    return tuple(check_int(s, "shape", low=1) for s in shape)
+
+
 def orthonormal_matrix(n, k, *, rng=None, dtype=np.float64):
     """A Haar-distributed n x k matrix with orthonormal columns (``k <= n``).
 
@@ -91,8 +97,10 @@ def low_rank_matrix(shape, rank, *, singular_values=None, cond=None, coherence=N
     cond : float, optional
         Ratio of the largest to the smallest nonzero singular value (>= 1).
     coherence : float, optional
-        Target coherence of both singular subspaces, between 1 and ``m/k`` (resp.
-        ``n/k``); default a Haar-random (incoherent) subspace.
+        Target coherence of both singular subspaces, in ``[1, min(m, n)/k]``; default a
+        Haar-random subspace.  A Haar subspace already has coherence about
+        ``1 + O(sqrt(log(n) / k))`` above 1; targets below that value give the Haar
+        subspace (coherence is raised by mixing in coordinate vectors, never lowered).
     rng : None, int, SeedSequence, BitGenerator or Generator
         Source of randomness.
     dtype : float32 or float64
@@ -109,9 +117,11 @@ def low_rank_matrix(shape, rank, *, singular_values=None, cond=None, coherence=N
     >>> int(np.linalg.matrix_rank(M))
     3
     """
-    m, n = (check_int(s, "shape", low=1) for s in shape)
+    m, n = _check_shape(shape)
     k = check_int(rank, "rank", low=1, high=min(m, n))
     rng = check_rng(rng)
+    if singular_values is not None and cond is not None:
+        raise ValueError("give at most one of `singular_values` and `cond`.")
     if singular_values is None:
         c = 1.0 if cond is None else check_real(cond, "cond", low=1.0)
         s = np.geomspace(1.0, 1.0 / c, k)
@@ -120,6 +130,8 @@ def low_rank_matrix(shape, rank, *, singular_values=None, cond=None, coherence=N
         if s.shape != (k,) or np.any(s < 0) or not np.all(np.isfinite(s)):
             raise ValueError(f"`singular_values` must be {k} finite non-negative numbers; "
                              f"got {singular_values!r}.")
+    if coherence is not None:
+        coherence = check_real(coherence, "coherence", low=1.0, high=min(m, n) / k)
     U = _basis_with_coherence(m, k, coherence, rng)
     V = _basis_with_coherence(n, k, coherence, rng)
     return ((U * s) @ V.T).astype(check_dtype_arg(dtype) or np.float64)
@@ -154,7 +166,7 @@ def lstsq_problem(n, d, *, cond=1e8, residual_norm=1e-2, spectrum="geometric",
 
     ``A = U diag(s) V^T`` with Haar (or coherent) ``U``, ``V``; the solution ``x`` is a
     random unit vector and ``b = A x + r`` with ``r`` orthogonal to range(A) and
-    ``||r|| = residual_norm * ||A x||``.
+    ``||r|| = residual_norm * ||A x||`` (``r = 0`` when ``n == d``).
 
     Parameters
     ----------
@@ -192,6 +204,8 @@ def lstsq_problem(n, d, *, cond=1e8, residual_norm=1e-2, spectrum="geometric",
     dtype = check_dtype_arg(dtype) or np.dtype(np.float64)
     s = (np.geomspace(1.0, 1.0 / cond, d) if spectrum == "geometric"
          else np.linspace(1.0, 1.0 / cond, d))
+    if coherence is not None:
+        coherence = check_real(coherence, "coherence", low=1.0, high=n / d)
     U = _basis_with_coherence(n, d, coherence, rng) if n > d else orthonormal_matrix(n, d,
                                                                                     rng=rng)
     V = orthonormal_matrix(d, d, rng=rng)
@@ -199,10 +213,12 @@ def lstsq_problem(n, d, *, cond=1e8, residual_norm=1e-2, spectrum="geometric",
     x = rng.standard_normal(d)
     x /= np.linalg.norm(x)
     Ax = A.astype(np.float64) @ x
-    g = rng.standard_normal(n)
-    r = g - U @ (U.T @ g)
-    r_norm = np.linalg.norm(r)
-    r = r * (residual_norm * np.linalg.norm(Ax) / r_norm) if r_norm > 0 else r
+    if n == d:  # a square A has no residual space: the system is consistent
+        r = np.zeros(n)
+    else:
+        g = rng.standard_normal(n)
+        r = g - U @ (U.T @ g)
+        r *= residual_norm * np.linalg.norm(Ax) / np.linalg.norm(r)
     b = (Ax + r).astype(dtype)
     return LstsqProblem(A=A, b=b, x=x.astype(dtype), residual=r.astype(dtype), cond=cond)
 
@@ -219,11 +235,11 @@ def sparse_corruption(shape, fraction, *, magnitude=1.0, rng=None, dtype=np.floa
     >>> int(np.count_nonzero(sparse_corruption((10, 10), 0.1, rng=0)))
     10
     """
-    m, n = (check_int(s, "shape", low=1) for s in shape)
+    m, n = _check_shape(shape)
     fraction = check_real(fraction, "fraction", low=0.0, high=1.0)
-    magnitude = check_real(magnitude, "magnitude", low=0.0)
+    magnitude = check_real(magnitude, "magnitude", low=0.0, low_open=True)
     rng = check_rng(rng)
-    count = int(round(fraction * m * n))
+    count = round(fraction * m * n)
     out = np.zeros(m * n, dtype=check_dtype_arg(dtype) or np.float64)
     where = rng.choice(m * n, size=count, replace=False)
     values = rng.uniform(-magnitude, magnitude, size=count)
@@ -241,7 +257,7 @@ def observation_mask(shape, n_observed, *, rng=None):
     >>> int(observation_mask((5, 4), 7, rng=0).sum())
     7
     """
-    m, n = (check_int(s, "shape", low=1) for s in shape)
+    m, n = _check_shape(shape)
     n_observed = check_int(n_observed, "n_observed", low=0, high=m * n)
     rng = check_rng(rng)
     mask = np.zeros(m * n, dtype=bool)

@@ -26,6 +26,7 @@ from .linf_error_vs_sketch_size import (
     _family_trials,
     _make_instance,
     gaussian_bound,
+    serial_kernels,
     summarize,
 )
 
@@ -108,15 +109,17 @@ def run(scale="small", rng=0, progress=None):
     start = time.perf_counter()
     logger.info("F2 (%s): n=%d, m=%dd, d in %s, %d trials", scale, n, RATIO, dims.tolist(),
                 n_trials)
-    for i, (d, dim_rng) in enumerate(zip(dims.tolist(), root.spawn(dims.size), strict=True)):
-        for p, (panel, panel_rng) in enumerate(
-                zip(PANELS, dim_rng.spawn(len(PANELS)), strict=True)):
-            instance_rng, sketch_rng = panel_rng.spawn(2)
-            instance = _make_instance(panel, n, d, instance_rng)
-            for f, (family, family_rng) in enumerate(
-                    zip(FAMILIES, sketch_rng.spawn(len(FAMILIES)), strict=True)):
-                r_inf[p, f, i], r_2[p, f, i] = _family_trials(
-                    instance, family, RATIO * d, n_trials, family_rng, progress)
+    with serial_kernels():
+        for i, (d, dim_rng) in enumerate(
+                zip(dims.tolist(), root.spawn(dims.size), strict=True)):
+            for p, (panel, panel_rng) in enumerate(
+                    zip(PANELS, dim_rng.spawn(len(PANELS)), strict=True)):
+                instance_rng, sketch_rng = panel_rng.spawn(2)
+                instance = _make_instance(panel, n, d, instance_rng)
+                for f, (family, family_rng) in enumerate(
+                        zip(FAMILIES, sketch_rng.spawn(len(FAMILIES)), strict=True)):
+                    r_inf[p, f, i], r_2[p, f, i] = _family_trials(
+                        instance, family, RATIO * d, n_trials, family_rng, progress)
     logger.info("F2 (%s) done in %.1f s", scale, time.perf_counter() - start)
     return {
         "figure": FIGURE_ID, "scale": scale, "n": n, "ratio": RATIO,

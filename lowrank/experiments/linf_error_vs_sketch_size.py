@@ -23,6 +23,7 @@ overlays are the Gaussian bound ``sqrt(2 d ln(4 d / delta) / m)`` (proven) and t
 rate ``sqrt(d log^3(n / delta) / m)``.  See ``papers/sketching_regression.md`` (F1).
 """
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -178,6 +179,24 @@ def _family_trials(instance, family, m, n_trials, rng, progress):
     return out[:, 0], out[:, 1]
 
 
+@contextlib.contextmanager
+def serial_kernels():
+    """Run Numba kernels on one thread inside the block (restored on exit).
+
+    Each trial sketches a small matrix: waking a thread team per call costs more than
+    the work, and its threads fight BLAS's for the cores (measured 4x slower on 2 busy
+    cores).  The kernels give identical results for any thread count.
+    """
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def _sizes(scale):
     check_option(scale, "scale", tuple(_SCALES))
     return _SCALES[scale]
@@ -286,14 +305,16 @@ def run(scale="small", rng=0, progress=None):
     start = time.perf_counter()
     logger.info("F1 (%s): n=%d, d=%d, %d trials, m/d in %s", scale, n, d, n_trials,
                 ratios.tolist())
-    for p, (panel, panel_rng) in enumerate(zip(PANELS, root.spawn(len(PANELS)), strict=True)):
-        instance_rng, sketch_rng = panel_rng.spawn(2)
-        instance = _make_instance(panel, n, d, instance_rng)
-        for f, (family, family_rng) in enumerate(
-                zip(FAMILIES, sketch_rng.spawn(len(FAMILIES)), strict=True)):
-            for i, ratio_rng in enumerate(family_rng.spawn(ratios.size)):
-                r_inf[p, f, i], r_2[p, f, i] = _family_trials(
-                    instance, family, int(ratios[i] * d), n_trials, ratio_rng, progress)
+    with serial_kernels():
+        for p, (panel, panel_rng) in enumerate(
+                zip(PANELS, root.spawn(len(PANELS)), strict=True)):
+            instance_rng, sketch_rng = panel_rng.spawn(2)
+            instance = _make_instance(panel, n, d, instance_rng)
+            for f, (family, family_rng) in enumerate(
+                    zip(FAMILIES, sketch_rng.spawn(len(FAMILIES)), strict=True)):
+                for i, ratio_rng in enumerate(family_rng.spawn(ratios.size)):
+                    r_inf[p, f, i], r_2[p, f, i] = _family_trials(
+                        instance, family, int(ratios[i] * d), n_trials, ratio_rng, progress)
     logger.info("F1 (%s) done in %.1f s", scale, time.perf_counter() - start)
     return {
         "figure": FIGURE_ID, "scale": scale, "n": n, "d": d, "block_size": BLOCK_SIZE,

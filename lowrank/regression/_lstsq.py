@@ -11,7 +11,6 @@ import scipy.linalg
 from scipy.linalg import get_blas_funcs
 
 from .._backend import (
-    array_namespace,
     cholesky_upper,
     is_numpy_namespace,
     is_sparse,
@@ -146,7 +145,7 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
     sketch_size : int, optional
         Rows of the sketch, ``d <= sketch_size <= n``.  Default ``max(4 d, 32)``
         (``max(12 d, 32)`` for iterative sketching), at most ``n``.  The sparse sign
-        sketch uses ``min(8, sketch_size)`` nonzeros per column.
+        sketch has ``min(8, sketch_size)`` nonzeros per column.
     tol : float, default 1e-12
         Relative tolerance of the iterative phase (raised to ``4 eps`` of the dtype).
     maxiter : int, optional
@@ -303,8 +302,7 @@ def _direct(xp, A, b):
 def _sketch_factor(xp, A, b, kind, sketch_size, rng):
     """Sketch [A b]; return the preconditioner from QR (or SVD) of S A and the sketched
     solution's coordinates ``z0`` (so that ``x0 = M z0``)."""
-    options = {"nnz_per_column": min(8, sketch_size)} if kind == "sparse_sign" else {}
-    S = make_sketch(kind, sketch_size, A.shape[0], rng=rng, **options)
+    S = make_sketch(kind, sketch_size, A.shape[0], rng=rng)
     SA = S @ A
     Sb = S @ b
     Q, R = qr_reduced(xp, SA)

@@ -5,20 +5,20 @@ import math
 import numpy as np
 import scipy.sparse
 
-from .._backend import array_namespace, is_host_sparse, is_numpy_namespace, is_sparse
+from .._backend import is_host_sparse, is_numpy_namespace, is_sparse
 from .._rng import check_rng, kernel_seed
 from .._validation import check_dtype_arg, check_int, check_matrix, check_option
 
 __all__ = [
-    "SketchOperator",
+    "SKETCH_KINDS",
+    "CountSketch",
     "GaussianSketch",
     "RademacherSketch",
     "SRHTSketch",
+    "SketchOperator",
     "SparseSignSketch",
-    "CountSketch",
     "make_sketch",
     "sketch",
-    "SKETCH_KINDS",
 ]
 
 # Columns of S (rows of A) drawn per block by the dense sketches: fixed, so S does not
@@ -194,9 +194,12 @@ class GaussianSketch(_DenseSketch):
     kind = "gaussian"
 
     def _draw(self, block, width, dtype):
+        # Draw in float64 whatever the data's dtype, so that S is the same matrix for
+        # float32 and float64 data.
         g = np.random.default_rng([self._seed, block])
-        return g.standard_normal((self.sketch_size, width), dtype=dtype) / dtype.type(
-            math.sqrt(self.sketch_size))
+        S = g.standard_normal((self.sketch_size, width))
+        S *= 1.0 / math.sqrt(self.sketch_size)
+        return S.astype(dtype, copy=False)
 
 
 class RademacherSketch(_DenseSketch):
@@ -328,9 +331,9 @@ class SparseSignSketch(SketchOperator):
     ----------
     sketch_size, n, rng, dtype
         As :class:`GaussianSketch`.
-    nnz_per_column : int, default 8
-        Nonzeros k per column, in distinct rows (``1 <= k <= sketch_size``); k = 1 is
-        CountSketch.
+    nnz_per_column : int, optional
+        Nonzeros k per column, in distinct rows (``1 <= k <= sketch_size``); default
+        ``min(8, sketch_size)``.  k = 1 is CountSketch.
 
     Notes
     -----
@@ -355,8 +358,10 @@ class SparseSignSketch(SketchOperator):
 
     kind = "sparse_sign"
 
-    def __init__(self, sketch_size, n, *, rng=None, dtype=None, nnz_per_column=8):
+    def __init__(self, sketch_size, n, *, rng=None, dtype=None, nnz_per_column=None):
         super().__init__(sketch_size, n, rng=rng, dtype=dtype)
+        if nnz_per_column is None:
+            nnz_per_column = min(8, self.sketch_size)
         self.nnz_per_column = check_int(nnz_per_column, "nnz_per_column", low=1,
                                         high=self.sketch_size)
         self.rows = _distinct_rows(self._rng, self.n, self.nnz_per_column, self.sketch_size)

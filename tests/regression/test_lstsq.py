@@ -32,7 +32,7 @@ def rel(x, y):
 
 
 @given(n=st.integers(60, 400), d=st.integers(1, 12), seed=st.integers(0, 2**16),
-       method=st.sampled_from(ITERATIVE + ["direct"]), sketch=st.sampled_from(SKETCHES),
+       method=st.sampled_from([*ITERATIVE, "direct"]), sketch=st.sampled_from(SKETCHES),
        log_cond=st.floats(0, 3))
 def test_agrees_with_lapack_on_well_conditioned(n, d, seed, method, sketch, log_cond):
     P = lstsq_problem(n, d, cond=10.0**log_cond, residual_norm=0.3, rng=seed)
@@ -188,7 +188,7 @@ def test_preconditioner_choices_agree(preconditioner, sparse):
         assert res.n_iter > 5  # the plain sketch preconditioner needs tens of iterations
 
 
-@pytest.mark.parametrize("method", ITERATIVE + ["sketch_and_solve"])
+@pytest.mark.parametrize("method", [*ITERATIVE, "sketch_and_solve"])
 def test_rank_deficient_gives_minimum_norm_solution(method):
     rng = np.random.default_rng(0)
     A = rng.standard_normal((500, 4)) @ rng.standard_normal((4, 10))  # rank 4, d = 10

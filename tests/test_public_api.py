@@ -1,0 +1,120 @@
+"""Pins the public API (SPEC 4) and the cost of ``import lowrank``."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import types
+
+import pytest
+
+import lowrank
+import lowrank.exceptions
+import lowrank.regression
+import lowrank.sketch
+import lowrank.testing
+
+# The names SPEC 4 fixes; each module may export more, never fewer.
+PUBLIC_NAMES = {
+    "lowrank": {
+        "ConvergenceWarning", "CountSketch", "GaussianSketch", "LstsqResult",
+        "RademacherSketch", "SRHTSketch", "SparseSignSketch", "__version__", "exceptions",
+        "linf_lstsq", "lstsq", "make_sketch", "regression", "sketch", "testing",
+    },
+    "lowrank.sketch": {
+        "CountSketch", "GaussianSketch", "RademacherSketch", "SRHTSketch", "SparseSignSketch",
+        "make_sketch", "sketch",
+    },
+    "lowrank.regression": {"LstsqResult", "linf_lstsq", "lstsq"},
+    "lowrank.testing": {
+        "adjoint_test", "assert_orthonormal", "low_rank_matrix", "lstsq_problem",
+        "observation_mask", "sparse_corruption",
+    },
+    "lowrank.exceptions": {"ConvergenceWarning"},
+}
+
+MODULES = {
+    "lowrank": lowrank,
+    "lowrank.sketch": lowrank.sketch,
+    "lowrank.regression": lowrank.regression,
+    "lowrank.testing": lowrank.testing,
+    "lowrank.exceptions": lowrank.exceptions,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_all_contains_the_spec_names(name):
+    module = MODULES[name]
+    missing = PUBLIC_NAMES[name] - set(module.__all__)
+    assert not missing, f"{name}.__all__ lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_name_in_all_resolves(name):
+    module = MODULES[name]
+    assert len(module.__all__) == len(set(module.__all__)), "duplicates in __all__"
+    for attr in module.__all__:
+        assert hasattr(module, attr), f"{name}.{attr} is in __all__ but does not exist"
+        assert not attr.startswith("_") or attr == "__version__"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_public_objects_are_not_private_modules(name):
+    # Public names must come from the public package, not leak private module objects.
+    module = MODULES[name]
+    for attr in module.__all__:
+        obj = getattr(module, attr)
+        if isinstance(obj, types.ModuleType):
+            assert not obj.__name__.rsplit(".", 1)[-1].startswith("_"), attr
+
+
+def test_top_level_reexports_are_the_family_objects():
+    assert lowrank.sketch.GaussianSketch is lowrank.GaussianSketch
+    assert lowrank.make_sketch is lowrank.sketch.make_sketch
+    assert lowrank.lstsq is lowrank.regression.lstsq
+    assert lowrank.LstsqResult is lowrank.regression.LstsqResult
+    assert lowrank.ConvergenceWarning is lowrank.exceptions.ConvergenceWarning
+    assert isinstance(lowrank.sketch, types.ModuleType)
+    assert callable(lowrank.sketch.sketch)
+
+
+def test_sketch_classes_share_the_spec_signature():
+    import inspect
+
+    for cls in (lowrank.GaussianSketch, lowrank.RademacherSketch, lowrank.SRHTSketch,
+                lowrank.SparseSignSketch, lowrank.CountSketch):
+        params = inspect.signature(cls).parameters
+        assert list(params)[:2] == ["sketch_size", "n"], cls
+        for keyword in ("rng", "dtype"):
+            assert params[keyword].kind is inspect.Parameter.KEYWORD_ONLY, (cls, keyword)
+    params = inspect.signature(lowrank.sketch.sketch).parameters
+    assert list(params)[:2] == ["A", "sketch_size"]
+    assert params["kind"].default == "sparse_sign"
+    assert params["kind"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_version_is_a_string():
+    assert isinstance(lowrank.__version__, str)
+    assert lowrank.__version__
+
+
+def test_convergence_warning_is_a_warning():
+    assert issubclass(lowrank.ConvergenceWarning, Warning)
+
+
+_IMPORT_PROBE = textwrap.dedent("""
+    import json, sys
+    import lowrank, lowrank.sketch, lowrank.regression, lowrank.testing
+    json.dump(sorted(sys.modules), sys.stdout)
+""")
+
+
+def test_import_is_cheap():
+    out = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], capture_output=True,
+                         text=True, check=True, timeout=120)
+    modules = set(json.loads(out.stdout))
+    assert "lowrank" in modules
+    assert not any(m == "matplotlib" or m.startswith("matplotlib.") for m in modules)
+    # No Numba kernel module is imported, so nothing is compiled at import time.
+    assert "lowrank._kernels.sketch" not in modules
+    assert not [m for m in modules if m.startswith("lowrank._kernels.")]
