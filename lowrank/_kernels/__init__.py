@@ -6,3 +6,38 @@ blocks whose number depends on the problem size, never on the thread count, so r
 are bitwise identical for any ``NUMBA_NUM_THREADS``.  Nothing here is compiled at import
 time of :mod:`lowrank`: the family modules import these lazily on first use.
 """
+
+
+def threads_for(work: int):
+    """Context manager: run Numba parallel kernels on one thread when ``work`` (about
+    the number of element operations) is small.
+
+    Waking worker threads costs far more than a small kernel when the cores are busy
+    (BLAS threads, other processes); results do not change, since every kernel splits
+    its work into the same blocks whatever the thread count.
+    """
+    return _SerialBelow(work)
+
+
+_SERIAL_WORK = 1 << 20
+
+
+class _SerialBelow:
+    def __init__(self, work):
+        self.serial = work < _SERIAL_WORK
+        self.saved = None
+
+    def __enter__(self):
+        if self.serial:
+            import numba
+
+            self.saved = numba.get_num_threads()
+            numba.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import numba
+
+            numba.set_num_threads(self.saved)
+        return False

@@ -16,8 +16,8 @@ __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
 
-_SCALE_HELP = ("problem sizes: 'small' (about a minute per figure on 2 cores) or 'paper' "
-               "(the sizes of the paper notes; tens of minutes); default: small")
+_SCALE_HELP = ("problem sizes: 'small' (under a minute for all figures on 2 cores) or "
+               "'paper' (the sizes of the paper notes; about an hour); default: small")
 
 
 def _figure_ids(text):
@@ -100,10 +100,10 @@ def main(argv=None) -> int:
 
     Examples
     --------
-    Reproduce F1 at the small scale into ``figures_out/`` (about a minute)::
+    Reproduce F1 at the small scale into ``figures_out/`` (about 20 s)::
 
         $ lowrank figures --only F1 --scale small
-        F1: wrote figures_out/F1_linf_error_vs_sketch_size.png and ....csv (30.2 s)
+        F1: wrote figures_out/F1_linf_error_vs_sketch_size.png and figures_out/F1_...csv (22.4 s)
 
     or, from Python, ``main(["figures", "--only", "F1"])``.
     """

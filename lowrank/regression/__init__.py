@@ -1,4 +1,4 @@
-"""Least squares by sketching and l_inf regression (SPEC 4.2).
+"""Least squares by sketching and l_inf regression.
 
 - :func:`lstsq`: direct, sketch-and-solve, sketch-and-precondition (LSQR with a
   sketch / Cholesky-QR preconditioner and iterative refinement) and iterative sketching.

@@ -1,5 +1,5 @@
 """Least squares by sketching: direct, sketch-and-solve, sketch-and-precondition and
-iterative sketching (SPEC 4.2)."""
+iterative sketching."""
 
 import dataclasses
 import logging
@@ -8,14 +8,13 @@ import warnings
 
 import numpy as np
 import scipy.linalg
-from scipy.linalg import get_blas_funcs
 
 from .._backend import (
     cholesky_upper,
     is_numpy_namespace,
     is_sparse,
     norm,
-    qr_reduced,
+    qr_r,
     triangular_solve,
 )
 from .._result import Result, make_history
@@ -105,12 +104,45 @@ class _Preconditioner:
             w = self.xp.matrix_transpose(self.X) @ w
         return triangular_solve(self.xp, self.R, w, trans=True)
 
-    def singular_values(self):
-        """Largest and smallest singular value of M^{-1} (estimates of ||A||, sigma_min)."""
+    def apply_inverse_T(self, y):
+        """``M^{-T} y``."""
+        if self.kind == "sketch_svd":
+            return self.V @ (y * self.s)
+        y = self.xp.matrix_transpose(self.R) @ y
+        if self.X is not None:
+            y = triangular_solve(self.xp, self.X, y, trans=True)
+        return y
+
+    def apply_inverse(self, y):
+        """``M^{-1} y`` (for the triangular forms ``R y``; for the SVD form
+        ``diag(s) V^T y``)."""
+        if self.kind == "sketch_svd":
+            return (self.xp.matrix_transpose(self.V) @ y) * self.s
+        if self.X is not None:
+            y = triangular_solve(self.xp, self.X, y)
+        return self.R @ y
+
+    def singular_values(self, n_steps=12):
+        """Estimates of the largest and smallest singular values of ``M^{-1}``, i.e. of
+        ``||A||`` and ``sigma_min(A)`` within the sketch's distortion.
+
+        Power iteration on ``M^{-T} M^{-1}`` and on ``M M^T`` (O(d^2) per step, on the
+        data's device); a dozen steps give the few correct digits a stopping rule needs.
+        """
         if self.kind == "sketch_svd":
             return float(self.s[0]), float(self.s[-1])
-        s = self.xp.linalg.svdvals(self.R)  # on the data's device: no host transfer
-        return float(s[0]), float(s[-1])
+        xp = self.xp
+        v = xp.ones(self.n_cols, dtype=self.R.dtype)
+        w = v
+        big = small = 0.0
+        for _ in range(n_steps):
+            v = self.apply_inverse_T(self.apply_inverse(v))
+            big = norm(xp, v)
+            v = v / big
+            w = self.apply(self.apply_T(w))
+            small = norm(xp, w)
+            w = w / small
+        return float(np.sqrt(big)), float(1.0 / np.sqrt(small))
 
 
 def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e-12,
@@ -137,7 +169,9 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
           started from the sketched solution, with up to two refinement solves on the
           updated residual (SPIR).  The accurate default.
         - ``"iterative_sketching"``: Richardson iteration with the sketch preconditioner
-          and heavy-ball momentum (Epperly 2023; forward stable).
+          and heavy-ball momentum.  Epperly (2023) proves forward stability for the
+          iteration without momentum; with momentum it is stable in our tests but not
+          proven (a safeguard drops the momentum if the iteration diverges).
         - ``"auto"``: ``"direct"`` for small or nearly square problems, otherwise
           ``"sketch_and_precondition"``.
     sketch : {"sparse_sign", "srht", "gaussian", "rademacher", "countsketch"}
@@ -305,12 +339,14 @@ def _sketch_factor(xp, A, b, kind, sketch_size, rng):
     S = make_sketch(kind, sketch_size, A.shape[0], rng=rng)
     SA = S @ A
     Sb = S @ b
-    Q, R = qr_reduced(xp, SA)
-    diag = xp.abs(xp.linalg.diagonal(R))
     d = A.shape[1]
+    # R of the QR of [SA, Sb]: its last column holds Q^T Sb, so Q is never formed.
+    Rb = qr_r(xp, xp.concat([SA, Sb[:, None]], axis=1))
+    R, z0 = Rb[:d, :d], Rb[:d, d]
+    diag = xp.abs(xp.linalg.diagonal(R))
     eps = float(np.finfo(_host_dtype(A.dtype)).eps)
     if float(xp.min(diag)) > float(xp.max(diag)) * d * eps:
-        return _Preconditioner(xp, "sketch_qr", R=R), xp.matrix_transpose(Q) @ Sb
+        return _Preconditioner(xp, "sketch_qr", R=R), z0
     U, s, Vt = xp.linalg.svd(SA, full_matrices=False)
     r = int(xp.sum(xp.astype(s > s[0] * d * eps, xp.int32)))
     r = max(r, 1)
@@ -336,10 +372,7 @@ def _cholesky_qr_refine(xp, A, b, M):
     d = A.shape[1]
     eye = xp.eye(d, dtype=A.dtype)
     X = triangular_solve(xp, M.R, eye)
-    B = _times_upper(xp, A, X)
-    G = _gram(xp, B)
-    c = xp.matrix_transpose(B) @ b
-    del B
+    G, c = _gram_of_product(xp, A, X, b)
     Rc = cholesky_upper(xp, G)
     if Rc is None:
         return None
@@ -347,26 +380,26 @@ def _cholesky_qr_refine(xp, A, b, M):
     return _Preconditioner(xp, "cholesky_qr", R=Rc, X=X), z0
 
 
-def _gram(xp, B):
-    """B^T B, on the host by three GEMMs on column halves (3/4 of the flops of one
-    GEMM; OpenBLAS's syrk is no faster than a full GEMM on this shape)."""
-    if not is_numpy_namespace(xp) or B.shape[1] < 64:
-        return xp.matrix_transpose(B) @ B
-    h = B.shape[1] // 2
-    B1, B2 = B[:, :h], B[:, h:]
-    G12 = B1.T @ B2
-    return np.block([[B1.T @ B1, G12], [G12.T, B2.T @ B2]])
+# Rows of A per block of the Gram computation: a 4096 x d block of B = A X stays in the
+# last-level cache between the two products, and B is never stored whole.
+_GRAM_BLOCK_ROWS = 4096
 
 
-def _times_upper(xp, A, X):
-    """A @ X for upper-triangular X (BLAS trmm on the host: half the flops of GEMM)."""
+def _gram_of_product(xp, A, X, b):
+    """``(B^T B, B^T b)`` for ``B = A X``, block by block on the host (dense A)."""
     if not is_numpy_namespace(xp) or is_sparse(A):
-        return A @ X
-    trmm = get_blas_funcs("trmm", (A, X))
-    if A.flags.f_contiguous:
-        return trmm(1.0, X, A, side=1, lower=0)
-    A = np.ascontiguousarray(A)
-    return trmm(1.0, X, A.T, side=0, lower=0, trans_a=1).T
+        B = A @ X
+        return xp.matrix_transpose(B) @ B, xp.matrix_transpose(B) @ b
+    n, d = A.shape
+    G = np.zeros((d, d), dtype=A.dtype)
+    c = np.zeros(d, dtype=A.dtype)
+    buf = np.empty((min(n, _GRAM_BLOCK_ROWS), d), dtype=A.dtype)
+    for start in range(0, n, _GRAM_BLOCK_ROWS):
+        stop = min(n, start + _GRAM_BLOCK_ROWS)
+        Bb = np.matmul(A[start:stop], X, out=buf[: stop - start])
+        G += Bb.T @ Bb
+        c += Bb.T @ b[start:stop]
+    return G, c
 
 
 def _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng, callback,
@@ -424,6 +457,34 @@ def _lsqr_call(xp, matvec, rmatvec, r, n_cols, tol, maxiter, dtype, callback):
                 dtype=dtype, callback=callback)
 
 
+def _gradient_operator(xp, A, b):
+    """``x -> (A^T (b - A x), ||b - A x||)``: one fused pass over a C-ordered dense host
+    ``A`` (Numba), two BLAS passes otherwise."""
+    if is_numpy_namespace(xp) and not is_sparse(A) and A.flags.c_contiguous:
+        from .._kernels import threads_for
+        from .._kernels.regression import residual_gradient
+
+        b = np.ascontiguousarray(b)
+
+        def gradient(x):
+            with threads_for(A.size):
+                g, rr = residual_gradient(A, b, np.ascontiguousarray(x), _GRADIENT_BLOCK_ROWS)
+            return g, float(np.sqrt(rr))
+
+        return gradient
+    AT = A.T if is_sparse(A) else xp.matrix_transpose(A)
+
+    def gradient(x):
+        r = b - A @ x
+        return AT @ r, norm(xp, r)
+
+    return gradient
+
+
+# Rows per block of the fused gradient kernel (fixed, so results are thread-count free).
+_GRADIENT_BLOCK_ROWS = 4096
+
+
 def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callback):
     M, z0 = _sketch_factor(xp, A, b, kind, sketch_size, rng)
     d = A.shape[1]
@@ -433,21 +494,21 @@ def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callbac
     eps = float(np.finfo(_host_dtype(A.dtype)).eps)
     a_norm, s_min = M.singular_values()
     kappa = a_norm / s_min
+    gradient = _gradient_operator(xp, A, b)
     x = M.apply(z0)
     x_prev = x
-    r = b - A @ x
-    best_x, best_r = x, norm(xp, r)
+    g, r_norm = gradient(x)
+    best_x, best_r = x, r_norm
     growth, damped = 0, False
     t0 = time.perf_counter()
     rows, converged, message = [], False, f"maxiter={maxiter} reached"
-    AT = A.T if is_sparse(A) else xp.matrix_transpose(A)
     for it in range(1, maxiter + 1):
-        step = M.apply(M.apply_T(AT @ r))
+        step = M.apply(M.apply_T(g))
         x, x_prev = x + alpha * step + beta * (x - x_prev), x
-        r_new = b - A @ x
-        change = norm(xp, r_new - r)
-        r = r_new
-        r_norm = norm(xp, r)
+        g, r_norm = gradient(x)
+        # ||A (x - x_prev)|| estimated by the preconditioner (within the sketch's
+        # distortion), which saves a pass over A.
+        change = norm(xp, M.apply_inverse(x - x_prev))
         rows.append((r_norm, change / max(r_norm, change, np.finfo(float).tiny),
                      time.perf_counter() - t0))
         if callback is not None and callback(it, x, r_norm):
@@ -471,12 +532,12 @@ def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callbac
             alpha, beta = (1.0, 0.0) if not damped else (alpha / 2, 0.0)
             damped, growth = True, 0
             x = x_prev = best_x
-            r = b - A @ x
+            g, r_norm = gradient(x)
             logger.info("iterative sketching: divergence detected, step set to %g", alpha)
     if damped and converged:
         message = "converged (momentum disabled after divergence)"
     history = make_history(residual=[h[0] for h in rows], backward_error=[h[1] for h in rows],
                            time=[h[2] for h in rows])
-    return LstsqResult(x=x, residual_norm=norm(xp, r), n_iter=len(rows), converged=converged,
+    return LstsqResult(x=x, residual_norm=r_norm, n_iter=len(rows), converged=converged,
                        history=history, method="iterative_sketching", message=message,
                        sketch_size=sketch_size, preconditioner=M.kind)

@@ -1,4 +1,4 @@
-"""Sketching operators (SPEC 4.1).
+"""Sketching operators.
 
 Random m x n linear maps S with ``S @ A`` (dense, SciPy sparse and CuPy data),
 ``S.T @ Y`` and ``S.todense()``:

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse
 
 from .._backend import is_host_sparse, is_numpy_namespace, is_sparse
+from .._kernels import threads_for
 from .._rng import check_rng, kernel_seed
 from .._validation import check_dtype_arg, check_int, check_matrix, check_option
 
@@ -305,7 +306,8 @@ class SRHTSketch(SketchOperator):
             panel = panel.toarray() if is_host_sparse(panel) else panel
             np.multiply(panel, signs, out=X[:n])
             X[n:] = 0
-            fwht_rows(X, _fwht_block_rows(self.padded_n, c1 - c0, dtype))
+            with threads_for(X.size * self.padded_n.bit_length()):
+                fwht_rows(X, _fwht_block_rows(self.padded_n, c1 - c0, dtype))
             np.multiply(X[self.sampled_rows], dtype.type(self._scale), out=Y[:, c0:c1])
         return Y
 
@@ -315,7 +317,8 @@ class SRHTSketch(SketchOperator):
 
             X = np.zeros((self.padded_n, Y.shape[1]), dtype=Y.dtype)
             X[self.sampled_rows] = Y
-            fwht_rows(X, _fwht_block_rows(self.padded_n, Y.shape[1], Y.dtype))
+            with threads_for(X.size * self.padded_n.bit_length()):
+                fwht_rows(X, _fwht_block_rows(self.padded_n, Y.shape[1], Y.dtype))
             return X[: self.n] * (self.signs.astype(Y.dtype)[:, None] * self._scale)
         X = xp.zeros((self.padded_n, Y.shape[1]), dtype=Y.dtype, device=_device(Y))
         X = _scatter_rows(xp, X, self.sampled_rows, Y)
@@ -380,14 +383,15 @@ class SparseSignSketch(SketchOperator):
             from .._kernels import sketch as kernels
 
             scale = A.dtype.type(self._scale)
-            if A.flags.f_contiguous and not A.flags.c_contiguous:
-                YT = kernels.sparse_sign_apply_cols(self.rows, self.signs, A.T,
-                                                    self.sketch_size)
-                Y = YT.T
-            else:
-                A = np.ascontiguousarray(A)
-                Y = kernels.sparse_sign_apply_rows(self.rows, self.signs, A,
-                                                   self.sketch_size, _column_block(A.shape[1]))
+            with threads_for(A.size * self.nnz_per_column):
+                if A.flags.f_contiguous and not A.flags.c_contiguous:
+                    Y = kernels.sparse_sign_apply_cols(self.rows, self.signs, A.T,
+                                                       self.sketch_size).T
+                else:
+                    A = np.ascontiguousarray(A)
+                    Y = kernels.sparse_sign_apply_rows(self.rows, self.signs, A,
+                                                       self.sketch_size,
+                                                       _column_block(A.shape[1]))
             Y *= scale
             return Y
         return self._apply_segments(A, xp)
@@ -437,7 +441,8 @@ class SparseSignSketch(SketchOperator):
             from .._kernels.sketch import sparse_sign_adjoint
 
             Y = np.ascontiguousarray(Y)
-            X = sparse_sign_adjoint(self.rows, self.signs, Y, max(1, self.n // 4096))
+            with threads_for(self.n * Y.shape[1] * self.nnz_per_column):
+                X = sparse_sign_adjoint(self.rows, self.signs, Y, max(1, self.n // 4096))
             X *= Y.dtype.type(self._scale)
             return X
         dev = _device(Y)

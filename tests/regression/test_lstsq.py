@@ -353,3 +353,30 @@ def test_no_warnings_on_default_path():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         lstsq(P.A, P.b, rng=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (5000, 17), (9000, 64)])
+def test_fused_residual_gradient_matches_blas(dtype, shape):
+    from lowrank._kernels.regression import residual_gradient
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal(shape).astype(dtype)
+    b = rng.standard_normal(shape[0]).astype(dtype)
+    x = rng.standard_normal(shape[1]).astype(dtype)
+    g, rr = residual_gradient(A, b, x, 4096)
+    r = b.astype(np.float64) - A.astype(np.float64) @ x.astype(np.float64)
+    g_ref = A.astype(np.float64).T @ r
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    assert g.dtype == dtype
+    np.testing.assert_allclose(g, g_ref, rtol=tol, atol=tol * np.abs(g_ref).max())
+    assert rr == pytest.approx(r @ r, rel=tol)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "csr"])
+def test_iterative_sketching_layouts_agree(layout):
+    P = lstsq_problem(5000, 30, cond=1e6, residual_norm=0.1, rng=2)
+    A = {"C": P.A, "F": np.asfortranarray(P.A), "csr": scipy.sparse.csr_matrix(P.A)}[layout]
+    res = lstsq(A, P.b, method="iterative_sketching", rng=0)
+    assert res.converged
+    assert rel(res.x, P.x) <= 10 * rel(scipy.linalg.lstsq(P.A, P.b)[0], P.x)

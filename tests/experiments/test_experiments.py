@@ -1,0 +1,213 @@
+"""Tests of the reproduced figures F1, F2 and the ``lowrank figures`` command line.
+
+Everything runs at the private ``"tiny"`` scale (seconds).  The statistical checks use
+the fixed seed 0; they are invariants of the data the figures are meant to show (dense
+sketches improve with m, CountSketch fails on the adversarial instance), with margins
+far from the observed values.
+"""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lowrank.experiments import FIGURES
+from lowrank.experiments import linf_error_vs_dimension as f2
+from lowrank.experiments import linf_error_vs_sketch_size as f1
+from lowrank.experiments.__main__ import main
+
+
+@pytest.fixture(scope="module")
+def f1_data():
+    return f1.run("tiny", rng=0)
+
+
+@pytest.fixture(scope="module")
+def f2_data():
+    return f2.run("tiny", rng=0)
+
+
+def _index(data, key, family):
+    return data["panels"].index(key), data["families"].index(family)
+
+
+def test_registry_maps_ids_to_figure_modules():
+    assert FIGURES == {"F1": f1, "F2": f2}
+    for module in FIGURES.values():
+        for name in ("run", "plot", "to_rows", "n_steps"):
+            assert callable(getattr(module, name))
+
+
+def test_import_does_not_load_matplotlib():
+    code = ("import sys, lowrank.experiments; "
+            "sys.exit(int('matplotlib' in sys.modules or 'tqdm' in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("module", [f1, f2])
+def test_unknown_scale_is_rejected(module):
+    with pytest.raises(ValueError, match="`scale` must be one of"):
+        module.run("huge")
+
+
+def test_f1_shapes_and_keys(f1_data):
+    n_ratios = len(f1_data["ratios"])
+    assert f1_data["figure"] == "F1"
+    assert f1_data["panels"] == ["generic", "block_spike"]
+    assert len(f1_data["families"]) == len(f1_data["labels"]) == 7
+    shape = (2, 7, n_ratios, f1_data["n_trials"])
+    assert f1_data["r_inf"].shape == f1_data["r_2"].shape == shape
+    np.testing.assert_array_equal(f1_data["sketch_sizes"], f1_data["ratios"] * f1_data["d"])
+    assert np.all(np.isfinite(f1_data["r_inf"])) and np.all(f1_data["r_inf"] >= 0)
+    # ||e||_2 <= sqrt(d) ||e||_inf <= sqrt(d) ||e||_2
+    d = f1_data["d"]
+    assert np.all(f1_data["r_2"] <= f1_data["r_inf"] * (1 + 1e-12))
+    assert np.all(f1_data["r_inf"] <= np.sqrt(d) * f1_data["r_2"] * (1 + 1e-12))
+
+
+def test_f2_shapes_and_keys(f2_data):
+    assert f2_data["figure"] == "F2"
+    assert f2_data["r_inf"].shape == (2, 7, len(f2_data["dims"]), f2_data["n_trials"])
+    np.testing.assert_array_equal(f2_data["sketch_sizes"], 16 * f2_data["dims"])
+    assert np.all(np.isfinite(f2_data["r_inf"]))
+
+
+@pytest.mark.parametrize("family", ["gaussian", "srht", "sparse_sign_k8"])
+@pytest.mark.parametrize("panel", ["generic", "block_spike"])
+def test_dense_and_osnap_error_decreases_with_sketch_size(f1_data, panel, family):
+    p, f = _index(f1_data, panel, family)
+    median = np.median(f1_data["r_inf"][p, f], axis=-1)
+    assert median[-1] < 0.6 * median[0]
+
+
+def test_gaussian_error_respects_its_proven_bound(f1_data):
+    # The bound holds with probability 1 - delta where its denominator is positive.
+    d, m, delta = f1_data["d"], f1_data["sketch_sizes"], f1_data["delta"]
+    denominator = 1 - np.sqrt(d / m) - np.sqrt(2 * np.log(2 / delta) / m)
+    bound = np.where(denominator > 0, f1.gaussian_rate(d, m, delta) / denominator, np.inf)
+    assert np.isfinite(bound[-1])
+    for panel in f1_data["panels"]:
+        p, f = _index(f1_data, panel, "gaussian")
+        assert np.all(np.percentile(f1_data["r_inf"][p, f], 95, axis=-1) <= bound)
+
+
+def test_countsketch_fails_on_the_adversarial_instance(f1_data):
+    # At m = 16 d the spike collides with the support with probability ~ 1 - e^(-1/2):
+    # then R_inf ~ sqrt(d / k) = sqrt(2) whatever m is; otherwise the solve is exact.
+    p, f = _index(f1_data, "block_spike", "countsketch")
+    at_16d = f1_data["r_inf"][p, f, list(f1_data["ratios"]).index(16)]
+    assert np.any(at_16d > 1.0)
+    assert np.any(at_16d < 1e-8)
+    g = f1_data["families"].index("gaussian")
+    assert np.all(f1_data["r_inf"][p, g, list(f1_data["ratios"]).index(16)] < 1.0)
+
+
+def test_countsketch_failure_grows_with_d(f2_data):
+    p, f = _index(f2_data, "block_spike", "countsketch")
+    worst = f2_data["r_inf"][p, f].max(axis=-1)
+    np.testing.assert_allclose(worst, np.sqrt(f2_data["dims"] / f2_data["block_size"]),
+                               rtol=0.35)
+
+
+@pytest.mark.parametrize("module", [f1, f2])
+def test_same_seed_gives_identical_data(module, f1_data, f2_data):
+    data = f1_data if module is f1 else f2_data
+    again = module.run("tiny", rng=0)
+    np.testing.assert_array_equal(again["r_inf"], data["r_inf"])
+    np.testing.assert_array_equal(again["r_2"], data["r_2"])
+    other = module.run("tiny", rng=1)
+    assert not np.array_equal(other["r_inf"], data["r_inf"])
+
+
+@pytest.mark.parametrize("module", [f1, f2])
+def test_progress_reports_every_trial(module):
+    counts = []
+    module.run("tiny", rng=2, progress=counts.append)
+    assert sum(counts) == module.n_steps("tiny")
+
+
+def test_to_rows(f1_data, f2_data):
+    rows = f1.to_rows(f1_data)
+    assert len(rows) == 2 * 7 * len(f1_data["ratios"])
+    row = rows[0]
+    assert {"panel", "family", "m", "m_over_d", "r_inf_median", "r_inf_q05", "r_inf_q95",
+            "r_inf_frac_above_1", "r_2_median"} <= set(row)
+    assert row["r_inf_q05"] <= row["r_inf_median"] <= row["r_inf_q95"]
+    assert len(f2.to_rows(f2_data)) == 2 * 7 * len(f2_data["dims"])
+
+
+def test_row_samplers_are_unbiased():
+    # E[(S A)^T (S A)] = A^T A for sampling with replacement and 1/sqrt(m p_i) rescaling.
+    rng = np.random.default_rng(0)
+    instance = f1._generic_instance(200, 4, rng)
+    A = instance.Ab[:, :4]
+    for p in (instance.leverage, np.full(200, 1 / 200)):
+        gram = np.mean([(SA.T @ SA) for SA in
+                        (f1._sample_rows(A, p, 40, g) for g in rng.spawn(2000))], axis=0)
+        np.testing.assert_allclose(gram, A.T @ A, atol=0.1 * np.linalg.norm(A.T @ A))
+
+
+def test_block_spike_instance():
+    instance = f1._block_spike_instance(64, 4, block=8)
+    A, b = instance.Ab[:, :4], instance.Ab[:, 4]
+    np.testing.assert_allclose(A.T @ A, np.eye(4))
+    residual = b - A @ instance.x
+    np.testing.assert_array_equal(residual, np.eye(64)[63])
+    np.testing.assert_allclose(instance.leverage[:32], 1 / 32)
+    np.testing.assert_allclose(instance.leverage[32:], 0, atol=1e-15)
+    with pytest.raises(ValueError, match="n > d"):
+        f1._block_spike_instance(32, 4, block=8)
+
+
+@pytest.mark.parametrize("module", [f1, f2])
+def test_plot_returns_a_figure(module, f1_data, f2_data):
+    figure = pytest.importorskip("matplotlib.figure")
+    fig = module.plot(f1_data if module is f1 else f2_data)
+    assert isinstance(fig, figure.Figure)
+    assert len(fig.axes) == 4
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+
+
+def test_cli_writes_png_and_csv(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")
+    assert main(["figures", "--scale", "tiny", "--out", str(tmp_path), "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    for fid, module in FIGURES.items():
+        stem = tmp_path / f"{fid}_{module.__name__.rsplit('.', 1)[-1]}"
+        png, table = stem.with_suffix(".png"), stem.with_suffix(".csv")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with open(table, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows == [{k: str(v) for k, v in row.items()}
+                        for row in module.to_rows(module.run("tiny", rng=3))]
+        assert str(png) in out
+
+
+def test_cli_only_selects_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")
+    assert main(["figures", "--scale", "tiny", "--only", "f2", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "F2_linf_error_vs_dimension.csv", "F2_linf_error_vs_dimension.png"]
+
+
+@pytest.mark.parametrize("argv", [["figures", "--only", "F9"], ["figures", "--scale", "huge"],
+                                  ["nonsense"]])
+def test_cli_rejects_bad_arguments(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage: lowrank" in capsys.readouterr().err
+
+
+def test_cli_help(capsys):
+    assert main([]) == 2
+    assert "figures" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["figures", "--help"])
+    assert exc.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "--scale {small,paper}" in help_text and "--only" in help_text

@@ -1,0 +1,65 @@
+"""The benchmark scripts run in quick mode and produce rows with the expected fields.
+
+No timing assertions: benchmarks report numbers, tests check that they can be produced.
+"""
+
+import pathlib
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def benchmarks_on_path(monkeypatch):
+    # The scripts import their shared helpers as `_common`, as they do when run directly.
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+
+
+def _check_result(result, row_fields, name):
+    assert result["name"] == name
+    assert result["rows"], "no rows"
+    for row in result["rows"]:
+        assert set(row_fields) <= set(row), set(row_fields) - set(row)
+        assert row["time_s"] > 0
+        assert len(row["times_s"]) == 1
+    for target in result["targets"]:
+        assert set(target) == {"target", "value", "passed"}
+    assert result["machine"]["numba_threads"] >= 1
+    assert isinstance(result["machine"]["threadpools"], list)
+
+
+def test_bench_lstsq_quick(benchmarks_on_path):
+    import bench_lstsq
+
+    result = bench_lstsq.main(quick=True, repeats=1, log=None)
+    _check_result(result, bench_lstsq.ROW_FIELDS, "lstsq")
+    solvers = {row["solver"] for row in result["rows"]}
+    assert bench_lstsq.REFERENCE in solvers
+    assert {f"lowrank {m}" for m in bench_lstsq.LOWRANK_METHODS} <= solvers
+    # two right-hand sides, each with every solver
+    assert len(result["rows"]) == 2 * len(solvers)
+    assert len(result["targets"]) == 2 * 3 * len(bench_lstsq.TARGET_METHODS)
+    assert "| lowrank auto |" in bench_lstsq.to_markdown(result)
+
+
+def test_bench_sketch_quick(benchmarks_on_path):
+    import bench_sketch
+
+    result = bench_sketch.main(quick=True, repeats=1, log=None)
+    _check_result(result, bench_sketch.ROW_FIELDS, "sketch")
+    groups = {row["group"] for row in result["rows"]}
+    assert groups == {"srht", "sparse_sign", "gaussian"}
+    assert sum(row["peer"] for row in result["rows"]) == len(groups)
+    assert len(result["targets"]) == 2
+    assert "SRHTSketch" in bench_sketch.to_markdown(result)
+
+
+def test_run_all_replaces_only_the_results_section(benchmarks_on_path):
+    import run_all
+
+    text = f"intro\n{run_all.START}\nold\n{run_all.END}\noutro\n"
+    new = run_all.replace_results(text, "NEW")
+    assert new == f"intro\n{run_all.START}\nNEW\n{run_all.END}\noutro\n"
+    with pytest.raises(ValueError, match="must contain"):
+        run_all.replace_results("no markers", "NEW")
