@@ -87,14 +87,12 @@ def test_invariances(seed, scale, method):
     of A rescales x."""
     P = lstsq_problem(300, 6, cond=100.0, residual_norm=0.5, rng=seed)
     x = lstsq(P.A, P.b, method=method, rng=0).x
-    np.testing.assert_allclose(lstsq(P.A, scale * P.b, method=method, rng=0).x, scale * x,
-                               rtol=1e-9, atol=1e-12 * scale)
+    # norm-wise: invariance holds up to the solver's (tiny) forward error
+    assert rel(lstsq(P.A, scale * P.b, method=method, rng=0).x, scale * x) <= 1e-9
     perm = np.random.default_rng(seed).permutation(300)
-    np.testing.assert_allclose(lstsq(P.A[perm], P.b[perm], method=method, rng=1).x, x,
-                               rtol=1e-9, atol=1e-12)
+    assert rel(lstsq(P.A[perm], P.b[perm], method=method, rng=1).x, x) <= 1e-9
     D = np.geomspace(1e-2, 1e2, 6)
-    np.testing.assert_allclose(lstsq(P.A / D, P.b, method=method, rng=2).x / D, x,
-                               rtol=1e-8, atol=1e-12)
+    assert rel(lstsq(P.A / D, P.b, method=method, rng=2).x / D, x) <= 1e-8
 
 
 def test_auto_picks_direct_for_small_and_sketching_for_tall():
