@@ -5,7 +5,19 @@ Every kernel is ``@njit(cache=True)``, takes arrays and scalars only, and never 
 blocks whose number depends on the problem size, never on the thread count, so results
 are bitwise identical for any ``NUMBA_NUM_THREADS``.  Nothing here is compiled at import
 time of :mod:`lowrank`: the family modules import these lazily on first use.
+
+Numba's OpenMP threading layer (GNU libgomp) keeps its worker threads spinning after each
+parallel region by default; on a machine with few cores they then take the cores from
+OpenBLAS's threads, and BLAS/LAPACK calls made right after a kernel ran up to 30% slower
+in our measurements (``scipy.linalg.lstsq`` on 2^17 x 256, 2 cores).  Unless the user has
+chosen otherwise, lowrank therefore asks OpenMP to let idle threads sleep
+(``OMP_WAIT_POLICY=PASSIVE``); the variable only takes effect if no OpenMP runtime was
+loaded before lowrank was imported.
 """
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def threads_for(work: int):
