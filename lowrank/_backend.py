@@ -99,9 +99,18 @@ def triangular_solve(xp, R, B, *, trans: bool = False):
     return xp.linalg.solve(M, B)
 
 
+# Up to this order the host Cholesky runs in a Numba kernel (no BLAS threads to wake).
+_SMALL_CHOLESKY = 512
+
+
 def cholesky_upper(xp, G):
     """Upper Cholesky factor of a symmetric positive definite ``G``; ``None`` on breakdown."""
     try:
+        if is_numpy_namespace(xp) and G.shape[0] <= _SMALL_CHOLESKY:
+            from ._kernels.regression import cholesky_upper as small_cholesky
+
+            R, ok = small_cholesky(np.ascontiguousarray(G))
+            return R if ok else None
         if is_numpy_namespace(xp):
             R = scipy.linalg.cholesky(G, lower=False, check_finite=False)
         else:

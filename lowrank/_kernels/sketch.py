@@ -113,3 +113,25 @@ def sparse_sign_adjoint(rows, signs, Y, n_row_blocks):
                 for c in range(d):
                     x[c] += s * y[c]
     return X
+
+
+@njit(cache=True)
+def distinct_rows(u, m):
+    """Row indices of a sparse sign sketch: for each of the n columns, k distinct rows of
+    ``range(m)`` drawn by Floyd's algorithm from the uniforms ``u`` (n x k, in [0, 1)).
+
+    Floyd's algorithm yields every k-subset with equal probability and needs exactly k
+    uniforms per column, so the result is a pure function of ``u``.
+    """
+    n, k = u.shape
+    rows = np.empty((n, k), dtype=np.int32)
+    for i in range(n):
+        for t in range(k):
+            top = m - k + t  # choose from range(top + 1)
+            r = min(int(u[i, t] * (top + 1)), top)
+            for s in range(t):
+                if rows[i, s] == r:
+                    r = top
+                    break
+            rows[i, t] = r
+    return rows

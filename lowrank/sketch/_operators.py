@@ -558,17 +558,14 @@ def sketch(A, sketch_size, *, kind="sparse_sign", rng=None):
 
 
 def _distinct_rows(rng, n, k, m):
-    """n x k row indices in [0, m), distinct within each row, drawn by redrawing clashes."""
-    dtype = np.int32 if m < 2**31 else np.int64
-    rows = rng.integers(0, m, size=(n, k), dtype=dtype)
+    """n x k row indices in [0, m), distinct within each row (Floyd's algorithm)."""
+    if m >= 2**31:
+        raise ValueError(f"`sketch_size` must be < 2**31 for a sparse sign sketch; got {m}.")
     if k == 1:
-        return rows
-    while True:
-        ordered = np.sort(rows, axis=1)
-        clash = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
-        if clash.size == 0:
-            return rows
-        rows[clash] = rng.integers(0, m, size=(clash.size, k), dtype=dtype)
+        return rng.integers(0, m, size=(n, 1), dtype=np.int32)
+    from .._kernels.sketch import distinct_rows
+
+    return distinct_rows(rng.random((n, k)), m)
 
 
 def _column_block(d):

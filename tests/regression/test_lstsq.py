@@ -393,3 +393,25 @@ def test_iterative_sketching_layouts_agree(layout):
     res = lstsq(A, P.b, method="iterative_sketching", rng=0)
     assert res.converged
     assert rel(res.x, P.x) <= 10 * rel(scipy.linalg.lstsq(P.A, P.b)[0], P.x)
+
+
+@given(d=st.integers(1, 40), seed=st.integers(0, 2**16), log_cond=st.floats(0, 6))
+def test_small_cholesky_kernel_matches_lapack(d, seed, log_cond):
+    from lowrank._kernels.regression import cholesky_upper
+
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    G = (Q * np.geomspace(1, 10.0**-log_cond, d)) @ Q.T
+    G = (G + G.T) / 2
+    R, ok = cholesky_upper(G)
+    assert ok
+    np.testing.assert_allclose(R, scipy.linalg.cholesky(G), rtol=0,
+                               atol=1e-10 * np.abs(R).max())
+    assert np.all(np.tril(R, -1) == 0)
+
+
+def test_small_cholesky_kernel_reports_breakdown():
+    from lowrank._kernels.regression import cholesky_upper
+
+    assert not cholesky_upper(np.array([[1.0, 2.0], [2.0, 1.0]]))[1]
+    assert not cholesky_upper(np.array([[np.nan]]))[1]
