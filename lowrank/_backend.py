@@ -25,7 +25,6 @@ __all__ = [
     "is_sparse",
     "norm",
     "qr_r",
-    "qr_reduced",
     "to_float",
     "triangular_solve",
 ]
@@ -131,10 +130,3 @@ def qr_r(xp, A):
     if is_numpy_namespace(xp):
         return scipy.linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
     return xp.linalg.qr(A, mode="reduced")[1]
-
-
-def qr_reduced(xp, A):
-    """Reduced Householder QR ``(Q, R)`` of a tall ``A``."""
-    if is_numpy_namespace(xp):
-        return scipy.linalg.qr(A, mode="economic", check_finite=False)
-    return xp.linalg.qr(A, mode="reduced")

@@ -1,13 +1,13 @@
 """Random number generator handling (Scientific Python SPEC 7).
 
 Every public function normalizes its ``rng`` argument once with :func:`check_rng` and
-derives independent sub-streams with :func:`spawn`; no code uses the global
+derives independent sub-streams with ``Generator.spawn``; no code uses the global
 ``numpy.random`` state, and Numba kernels receive explicit random arrays or seeds.
 """
 
 import numpy as np
 
-__all__ = ["check_rng", "kernel_seed", "spawn"]
+__all__ = ["check_rng", "kernel_seed"]
 
 
 def check_rng(rng=None) -> np.random.Generator:
@@ -24,11 +24,6 @@ def check_rng(rng=None) -> np.random.Generator:
             "`rng` must be None, an int, a SeedSequence, a BitGenerator or a Generator; "
             f"got {rng!r}."
         ) from exc
-
-
-def spawn(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
-    """Return ``n`` independent child generators of ``rng`` (advances ``rng``'s seed tree)."""
-    return list(rng.spawn(n))
 
 
 def kernel_seed(rng: np.random.Generator) -> int:

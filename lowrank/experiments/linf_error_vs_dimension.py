@@ -26,6 +26,7 @@ from .linf_error_vs_sketch_size import (
     PANELS,
     _family_trials,
     _make_instance,
+    _prepare_figure,
     _single_threaded,
     gaussian_rate,
     summarize,
@@ -189,13 +190,7 @@ def plot(data, *, fig=None):
     >>> len(fig.axes)
     4
     """
-    from matplotlib.figure import Figure
-
-    if fig is None:
-        fig = Figure(figsize=(12, 8.5), layout="constrained")
-    else:
-        fig.set_size_inches(12, 8.5)
-        fig.set_layout_engine("constrained")
+    fig = _prepare_figure(fig)
     axes = fig.subplots(2, len(data["panels"]), sharex=True, sharey="row", squeeze=False)
     dims = np.asarray(data["dims"], dtype=float)
     ratio, delta, block = data["ratio"], data["delta"], data["block_size"]

@@ -387,6 +387,17 @@ def to_rows(data):
     return rows
 
 
+def _prepare_figure(fig):
+    """A new 12 x 8.5 in. Figure (no pyplot state), or ``fig`` resized to it."""
+    from matplotlib.figure import Figure
+
+    if fig is None:
+        return Figure(figsize=(12, 8.5), layout="constrained")
+    fig.set_size_inches(12, 8.5)
+    fig.set_layout_engine("constrained")
+    return fig
+
+
 def _draw_family(ax, x, values, key, label):
     s = summarize(values)
     color = COLORS[key]
@@ -421,13 +432,7 @@ def plot(data, *, fig=None):
     >>> len(fig.axes)
     4
     """
-    from matplotlib.figure import Figure
-
-    if fig is None:
-        fig = Figure(figsize=(12, 8.5), layout="constrained")
-    else:
-        fig.set_size_inches(12, 8.5)
-        fig.set_layout_engine("constrained")
+    fig = _prepare_figure(fig)
     axes = fig.subplots(2, len(data["panels"]), sharex=True, squeeze=False)
     ratios = np.asarray(data["ratios"], dtype=float)
     m = np.asarray(data["sketch_sizes"], dtype=float)
