@@ -73,3 +73,24 @@ def cholesky_upper(G):
             for j in range(i, d):
                 W[i, j] -= rki * R[k, j]
     return R, True
+
+
+@njit(cache=True, parallel=True)
+def transpose_times(A, u, block_rows):
+    """``A^T u`` for a C-ordered ``A``, summed block by block (fixed blocks of
+    ``block_rows`` rows, added in order): thread-count independent, and with rounding
+    error growing like sqrt(block_rows) rather than sqrt(n)."""
+    n, d = A.shape
+    n_blocks = (n + block_rows - 1) // block_rows
+    partial = np.zeros((n_blocks, d), dtype=A.dtype)
+    for blk in prange(n_blocks):
+        g = partial[blk]
+        for i in range(blk * block_rows, min(n, (blk + 1) * block_rows)):
+            a = A[i]
+            ui = u[i]
+            for j in range(d):
+                g[j] += ui * a[j]
+    g = np.zeros(d, dtype=A.dtype)
+    for blk in range(n_blocks):
+        g += partial[blk]
+    return g

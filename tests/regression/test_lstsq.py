@@ -415,3 +415,17 @@ def test_small_cholesky_kernel_reports_breakdown():
 
     assert not cholesky_upper(np.array([[1.0, 2.0], [2.0, 1.0]]))[1]
     assert not cholesky_upper(np.array([[np.nan]]))[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocked_transpose_product_matches_blas(dtype):
+    from lowrank._kernels.regression import transpose_times
+
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((9000, 33)).astype(dtype)
+    u = rng.standard_normal(9000).astype(dtype)
+    g = transpose_times(A, u, 4096)
+    ref = A.astype(np.float64).T @ u.astype(np.float64)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    assert g.dtype == dtype
+    np.testing.assert_allclose(g, ref, rtol=0, atol=tol * np.abs(ref).max())
