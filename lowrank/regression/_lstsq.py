@@ -172,9 +172,10 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
           and heavy-ball momentum.  Epperly (2023) proves forward stability for the
           iteration without momentum; with momentum it is stable in our tests but not
           proven (a safeguard drops the momentum if the iteration diverges).
-        - ``"auto"``: ``"direct"`` for small or nearly square problems
-          (``n < 4 d`` or ``n d < 2^18``); ``"sketch_and_precondition"`` for tall sparse
-          ``A``; for tall dense ``A`` one sketch of ``max(12 d, 32)`` rows, then
+        - ``"auto"``: for dense ``A``, ``"direct"`` unless ``d >= 96`` and
+          ``n >= 64 d`` (the measured crossover); for sparse ``A``, ``"direct"`` if
+          ``n < 4 d`` or ``n d < 2^18`` and ``"sketch_and_precondition"`` otherwise.
+          Tall dense problems get one sketch of ``max(12 d, 32)`` rows, then
           ``"iterative_sketching"`` if the sketch estimates ``cond(A) <= 1e9`` and
           ``"sketch_and_precondition"`` (Cholesky QR) otherwise.  ``result.method``
           says which ran.
@@ -310,9 +311,21 @@ def _auto_method(A, n, d):
     """``"direct"`` for small or nearly square problems; for tall ones, sketching:
     ``"sketch_and_precondition"`` for sparse A, and for dense A ``"iterative_sketching"``
     whose sketch then decides (see :func:`_auto_dense`)."""
-    if n < 4 * d or n * d < 2**18:
+    if is_sparse(A):
+        # Sketching never densifies A: worth it as soon as the problem is not tiny.
+        return "direct" if n < 4 * d or n * d < 2**18 else "sketch_and_precondition"
+    if d < _AUTO_MIN_COLUMNS or n < _AUTO_MIN_ASPECT * d:
         return "direct"
-    return "sketch_and_precondition" if is_sparse(A) else "iterative_sketching"
+    return "iterative_sketching"
+
+
+# Dense crossover measured against LAPACK gelsd on a 2-core machine (2026-11): sketching
+# lost below about 100 columns (LAPACK's QR is efficient on narrow matrices: 0.7x at
+# d = 32 and 64) and broke even at n = 64 d (0.97x at 8192 x 128, 0.96x at 16384 x 256;
+# 0.4x at 8192 x 512); it won from n = 128 d (1.2x at d = 128, 1.6x at d = 256) up to
+# 3.4x at 2^17 x 256.
+_AUTO_MIN_COLUMNS = 96
+_AUTO_MIN_ASPECT = 64
 
 
 # Largest condition-number estimate for which method="auto" keeps iterative sketching:
