@@ -184,7 +184,7 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
     sketch_size : int, optional
         Rows of the sketch, ``d <= sketch_size <= n``.  Default ``max(4 d, 32)``
         (``max(12 d, 32)`` for iterative sketching), at most ``n``.  The sparse sign
-        sketch has ``min(8, sketch_size)`` nonzeros per column.
+        sketch has ``min(4, sketch_size)`` nonzeros per column.
     tol : float, default 1e-12
         Relative tolerance of the iterative phase (raised to ``4 eps`` of the dtype).
     maxiter : int, optional
@@ -378,10 +378,18 @@ def _direct(xp, A, b):
                        message="direct solve (LAPACK)")
 
 
+# Nonzeros per column of lstsq's sparse sign sketch.  Measured on 2^17 x 256 (cond 1e8)
+# and on a coherent 2^15 x 128 problem: 4 nonzeros gave the same iteration counts as 8
+# (17-21) with a 20% faster solve; the Cholesky QR step only needs SA of full rank.
+_SPARSE_SIGN_NNZ = 4
+
+
 def _sketch_factor(xp, A, b, kind, sketch_size, rng):
     """Sketch [A b]; return the preconditioner from QR (or SVD) of S A and the sketched
     solution's coordinates ``z0`` (so that ``x0 = M z0``)."""
-    S = make_sketch(kind, sketch_size, A.shape[0], rng=rng)
+    options = {"nnz_per_column": min(_SPARSE_SIGN_NNZ, sketch_size)} if (
+        kind == "sparse_sign") else {}
+    S = make_sketch(kind, sketch_size, A.shape[0], rng=rng, **options)
     SA = S @ A
     Sb = S @ b
     d = A.shape[1]
