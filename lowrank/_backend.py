@@ -19,6 +19,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 __all__ = [
     "array_namespace",
     "cholesky_upper",
+    "host_dtype",
     "is_cupy_namespace",
     "is_host_sparse",
     "is_numpy_namespace",
@@ -75,6 +76,11 @@ def to_float(xp, A):
     if is_sparse(A):
         return A.astype(np.float64)
     return xp.astype(A, xp.float64)
+
+
+def host_dtype(dtype) -> np.dtype:
+    """The NumPy dtype with the same name as a namespace's dtype (e.g. for ``finfo``)."""
+    return np.dtype(str(dtype).split(".")[-1])
 
 
 def norm(xp, x) -> float:

@@ -11,6 +11,7 @@ import scipy.linalg
 
 from .._backend import (
     cholesky_upper,
+    host_dtype,
     is_numpy_namespace,
     is_sparse,
     norm,
@@ -22,6 +23,7 @@ from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_option, check_real, check_vector
 from ..exceptions import ConvergenceWarning
 from ..sketch._operators import SKETCH_KINDS, make_sketch
+from ._lsqr import lsqr
 
 __all__ = ["LstsqResult", "lstsq"]
 
@@ -282,7 +284,7 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
         sketch_size = min(n, max(_DEFAULT_FACTOR[method] * d, _MIN_SKETCH_SIZE))
     rng = check_rng(rng)
     A, b = _common_dtype(xp, A, b)
-    tol = max(tol, 4 * float(np.finfo(_host_dtype(A.dtype)).eps))
+    tol = max(tol, 4 * float(np.finfo(host_dtype(A.dtype)).eps))
     start = time.perf_counter()
     if method == "direct":
         result = _direct(xp, A, b)
@@ -352,14 +354,10 @@ def _auto_dense(xp, A, b, kind, sketch_size, tol, maxiter, rng, callback, precon
 def _common_dtype(xp, A, b):
     dtype = xp.result_type(A.dtype, b.dtype)
     if A.dtype != dtype:
-        A = A.astype(np.dtype(str(dtype))) if is_sparse(A) else xp.astype(A, dtype)
+        A = A.astype(host_dtype(dtype)) if is_sparse(A) else xp.astype(A, dtype)
     if b.dtype != dtype:
         b = xp.astype(b, dtype)
     return A, b
-
-
-def _host_dtype(dtype):
-    return np.dtype(str(dtype).split(".")[-1])
 
 
 def _residual_norm(xp, A, b, x):
@@ -397,7 +395,7 @@ def _sketch_factor(xp, A, b, kind, sketch_size, rng):
     Rb = qr_r(xp, xp.concat([SA, Sb[:, None]], axis=1))
     R, z0 = Rb[:d, :d], Rb[:d, d]
     diag = xp.abs(xp.linalg.diagonal(R))
-    eps = float(np.finfo(_host_dtype(A.dtype)).eps)
+    eps = float(np.finfo(host_dtype(A.dtype)).eps)
     if float(xp.min(diag)) > float(xp.max(diag)) * d * eps:
         return _Preconditioner(xp, "sketch_qr", R=R), z0
     U, s, Vt = xp.linalg.svd(SA, full_matrices=False)
@@ -481,8 +479,9 @@ def _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng, cal
     for _ in range(2):  # SPIR: at most two refinement solves
         if n_iter >= maxiter:
             break
-        dz, istop, itn, _, hist = _lsqr_call(xp, matvec, rmatvec, r, M.n_cols, tol,
-                                             maxiter - n_iter, A.dtype, callback)
+        dz, istop, itn, _, hist = lsqr(xp, matvec, rmatvec, r, M.n_cols, atol=tol, btol=tol,
+                                       maxiter=maxiter - n_iter, dtype=A.dtype,
+                                       callback=callback)
         offset = rows[-1][2] if rows else 0.0
         rows.extend((h[0], h[1], h[2] + offset) for h in hist)
         n_iter += itn
@@ -503,13 +502,6 @@ def _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng, cal
     return LstsqResult(x=x, residual_norm=r_norm, n_iter=n_iter, converged=converged,
                        history=history, method="sketch_and_precondition", message=message,
                        sketch_size=sketch_size, preconditioner=M.kind)
-
-
-def _lsqr_call(xp, matvec, rmatvec, r, n_cols, tol, maxiter, dtype, callback):
-    from ._lsqr import lsqr
-
-    return lsqr(xp, matvec, rmatvec, r, n_cols, atol=tol, btol=tol, maxiter=maxiter,
-                dtype=dtype, callback=callback)
 
 
 def _transpose_operator(xp, A):
@@ -563,7 +555,7 @@ def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callbac
     rho = d / sketch_size
     # Heavy-ball parameters optimal for the spectrum of a Gaussian embedding (note).
     alpha, beta = (1.0 - rho) ** 2, rho
-    eps = float(np.finfo(_host_dtype(A.dtype)).eps)
+    eps = float(np.finfo(host_dtype(A.dtype)).eps)
     a_norm, s_min = M.singular_values()
     kappa = a_norm / s_min
     gradient = _gradient_operator(xp, A, b)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import scipy.sparse
 
-from .._backend import is_host_sparse, is_numpy_namespace, is_sparse
+from .._backend import host_dtype, is_host_sparse, is_numpy_namespace, is_sparse
 from .._kernels import threads_for
 from .._rng import check_rng, kernel_seed
 from .._validation import check_dtype_arg, check_int, check_matrix, check_option
@@ -84,10 +84,6 @@ class SketchOperator:
         X = self._adjoint(Y[:, None] if vector else Y, xp)
         return X[:, 0] if vector else X
 
-    def _apply_sparse(self, A, xp):
-        dense = A.toarray()
-        return self._apply(dense, xp)
-
     def todense(self) -> np.ndarray:
         """The m x n matrix S as a dense NumPy array (for tests and small problems)."""
         return self._adjoint(np.eye(self.sketch_size, dtype=self.dtype), np).T.copy()
@@ -139,7 +135,7 @@ class _DenseSketch(SketchOperator):
     def _apply(self, A, xp):
         dtype = A.dtype
         Y = None
-        for start, stop, S in self._blocks(_host_dtype(dtype)):
+        for start, stop, S in self._blocks(host_dtype(dtype)):
             term = _to_xp(xp, S, A) @ A[start:stop, :]
             Y = term if Y is None else Y + term
         return Y
@@ -153,7 +149,7 @@ class _DenseSketch(SketchOperator):
         return xp.asarray(Y) if is_numpy_namespace(xp) else Y
 
     def _adjoint(self, Y, xp):
-        parts = [_to_xp(xp, S, Y).T @ Y for _, _, S in self._blocks(_host_dtype(Y.dtype))]
+        parts = [_to_xp(xp, S, Y).T @ Y for _, _, S in self._blocks(host_dtype(Y.dtype))]
         return xp.concat(parts, axis=0)
 
 
@@ -433,7 +429,7 @@ class SparseSignSketch(SketchOperator):
             return np.asarray((self._as_scipy(A.dtype) @ A.tocsc()).toarray())
         import cupyx.scipy.sparse
 
-        S = cupyx.scipy.sparse.csr_matrix(self._as_scipy(np.dtype(str(A.dtype))))
+        S = cupyx.scipy.sparse.csr_matrix(self._as_scipy(host_dtype(A.dtype)))
         return (S @ A).toarray()
 
     def _adjoint(self, Y, xp):
@@ -617,7 +613,3 @@ def _to_xp(xp, S, like):
     if is_numpy_namespace(xp):
         return S
     return xp.asarray(S, device=_device(like)) if like is not None else xp.asarray(S)
-
-
-def _host_dtype(dtype):
-    return np.dtype(str(dtype).split(".")[-1])
