@@ -1,0 +1,295 @@
+"""l_p Lewis weights by the (damped) Cohen-Peng fixed-point iteration in log space."""
+
+import dataclasses
+import logging
+import math
+import time
+import warnings
+
+import numpy as np
+
+from .._backend import cholesky_upper, is_numpy_namespace, is_sparse, qr_r
+from .._result import Result, make_history
+from .._validation import check_int, check_matrix, check_real
+from ..exceptions import ConvergenceWarning
+from ._basis import default_rcond, row_norms_squared
+from ._leverage import range_basis
+
+__all__ = ["LewisWeightsResult", "lewis_weights"]
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_MAXITER = 1000
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class LewisWeightsResult(Result):
+    """Result of :func:`lewis_weights`.
+
+    ``numpy.asarray(result)`` gives ``weights``.
+
+    Attributes
+    ----------
+    weights : array (n,)
+        The l_p Lewis weights (0 for zero rows); they sum to ``rank`` at convergence.
+    p : float
+        The exponent.
+    theta : float
+        Damping used: ``log w <- (1 - theta) log w + theta log T(w)``.
+    rank : int
+        Numerical rank of ``A``.
+    converged : bool
+        Whether the log-space residual reached ``tol``.
+    n_iter : int
+        Fixed-point iterations run.
+    history : dict of arrays
+        Per iteration: ``residual`` (``max_i |log T(w)_i - log w_i|``), ``weight_sum``
+        (``sum T(w)``) and ``time`` (seconds since the start).
+    message : str
+        Why the iteration stopped.
+    error_bound : float
+        For ``p < 4``: a certified bound on ``max_i |log(w_i / w*_i)|`` for the returned
+        weights, ``c / (1 - c) * residual`` with the contraction factor
+        ``c = |p/2 - 1|``; ``nan`` for ``p >= 4`` (no global contraction is known).
+    """
+
+    weights: object
+    p: float
+    theta: float
+    rank: int
+    converged: bool
+    n_iter: int
+    history: dict
+    message: str
+    error_bound: float
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.weights, dtype=dtype)
+
+
+def lewis_weights(A, p, *, tol=1e-10, maxiter=None, theta=None, rcond=None, callback=None,
+                  check_finite=True):
+    r"""l_p Lewis weights of the rows of ``A``.
+
+    The unique ``w > 0`` (on the nonzero rows) with
+    ``w_i = (a_i^T (A^T W^{1-2/p} A)^+ a_i)^{p/2}``: equivalently, ``w_i`` is the
+    leverage score of row ``i`` of ``W^{1/2-1/p} A``.  At ``p = 2`` they are the leverage
+    scores; they sum to ``rank(A)`` and are invariant under ``A -> A T`` for invertible
+    ``T``.  They drive l_p row sampling (:func:`sampling_probabilities`).
+
+    Parameters
+    ----------
+    A : array_like (n, d), SciPy sparse matrix or array-API array
+        The data matrix.  Rows that are exactly zero get weight 0.
+    p : float
+        Exponent, any finite ``p > 0``.
+    tol : float
+        Stop when ``max_i |log T(w)_i - log w_i| <= tol``, ``T`` the undamped map.
+    maxiter : int, optional
+        Iteration cap (default 1000); reaching it warns
+        :class:`~lowrank.exceptions.ConvergenceWarning`.
+    theta : float in (0, 2), optional
+        Damping of the log-space update.  Default ``1`` (undamped Cohen-Peng) for
+        ``p <= 2`` and ``4 / (p + 2)`` for ``p > 2``; ``4 / (p + 2)`` also speeds up
+        ``p < 2`` (over-relaxation).
+    rcond : float, optional
+        Relative singular-value cut-off for the rank of ``A``; default ``max(n, d) eps``.
+    callback : callable, optional
+        Called as ``callback(k, weights, residual)`` after iteration ``k``; returning
+        ``True`` stops the iteration.
+    check_finite : bool
+        Reject NaN and inf in ``A`` (before any work).
+
+    Returns
+    -------
+    LewisWeightsResult
+        ``weights`` in the dtype and namespace of ``A``; ``converged``, ``n_iter``,
+        ``history``, ``theta``, ``rank``, ``error_bound``.
+
+    Notes
+    -----
+    **Iteration** (Cohen and Peng 2015), on the nonzero rows, in log space so that large
+    ``p`` cannot overflow::
+
+        sigma_i   = a_i^T (A^T W^{1-2/p} A)^-1 a_i        # = ||R^-T a_i||^2
+        log T(w)  = (p/2) log sigma
+        log w    <- (1 - theta) log w + theta log T(w)
+
+    The returned weights are ``T(w)`` of the last iterate.  ``sigma`` is read as row norms
+    of ``V = A R^-1`` (the triangular-solve form, accurate in relative terms for tiny
+    weights), never as ``||Q_i||^2 / w_i^{1-2/p}``.  ``V`` is updated in place of a QR:
+    each iteration takes the Cholesky factor ``C`` of ``(D V)^T (D V)``, with ``D`` the
+    new row scaling, and sets ``V <- V C^-1``.  Since the scaling changes little from one
+    iteration to the next, ``D V`` is well conditioned and the Cholesky step is as
+    accurate as a Householder QR (which is the fallback on breakdown) at the cost of two
+    BLAS-3 passes, ``2 n d^2`` flops, per iteration.  The start is ``w = rank / n`` and
+    ``V`` an orthonormal basis of ``range(A)`` (:func:`leverage_scores`' exact basis),
+    so the first iterate is already the leverage scores raised to ``p/2``.
+
+    **Convergence.** For ``p < 4`` the undamped map contracts with factor
+    ``c = |p/2 - 1|`` in the metric ``max_i |log(u_i/w_i)|``; any ``theta`` in (0, 1]
+    keeps a global contraction, and the residual certifies ``error_bound``.  For
+    ``p >= 4`` the undamped map diverges; ``theta = 4 / (p + 2)`` balances the local
+    Jacobian's spectrum ``[1 - theta p/2, 1 - theta]`` for the local rate
+    ``|p - 2| / (p + 2)`` (a local, not a global, argument).  Measured on 2000 x 20
+    matrices: 21 iterations at ``p = 1``, 24 at ``p = 4``, 140 at ``p = 20``.
+
+    **Precision.** Float32 input is iterated in float64 (the float32 rounding level,
+    about 1e-6 in the log metric, is far above the default ``tol``) and the weights are
+    returned in float32.
+
+    **Backend support.** NumPy, SciPy sparse (only the ``n x rank`` basis is dense),
+    CuPy and other array-API arrays; the weights come back in the input's namespace.
+
+    References
+    ----------
+    M. B. Cohen, R. Peng, "lp row sampling by Lewis weights", STOC 2015.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank.sampling import leverage_scores, lewis_weights
+    >>> A = np.random.default_rng(0).standard_t(2, size=(500, 4))
+    >>> res = lewis_weights(A, 1)
+    >>> res.converged, round(float(res.weights.sum()), 8)
+    (True, 4.0)
+    >>> w = res.weights                 # w is the leverage of W^(1/2 - 1/p) A
+    >>> bool(np.allclose(leverage_scores(w[:, None] ** -0.5 * A).scores, w))
+    True
+    """
+    A, xp = check_matrix(A, "A", check_finite=check_finite)
+    p = check_real(p, "p", low=0.0, low_open=True)
+    tol = check_real(tol, "tol", low=0.0, low_open=True)
+    maxiter = _DEFAULT_MAXITER if maxiter is None else check_int(maxiter, "maxiter", low=1)
+    if theta is None:
+        theta = 1.0 if p <= 2 else 4.0 / (p + 2.0)
+    else:
+        theta = check_real(theta, "theta", low=0.0, high=2.0, low_open=True, high_open=True)
+    rcond = default_rcond(A.shape, A.dtype) if rcond is None else check_real(
+        rcond, "rcond", low=0.0, high=1.0, high_open=True)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"`callback` must be callable; got {type(callback).__name__}.")
+    return _iterate(xp, A, p, tol, maxiter, theta, rcond, callback)
+
+
+def _iterate(xp, A, p, tol, maxiter, theta, rcond, callback):
+    out_dtype = A.dtype
+    n = A.shape[0]
+    work = _to_float64(xp, A)
+    nonzero = _nonzero_rows(xp, work)
+    all_rows = bool(xp.all(nonzero))
+    weights = xp.zeros(n, dtype=out_dtype)
+    if not bool(xp.any(nonzero)):
+        return _result(weights, p, theta, 0, True, 0, [], "A is zero", math.nan)
+    if not all_rows:
+        work = work[xp.nonzero(nonzero)[0]] if is_sparse(work) else work[nonzero]
+    V, rank = range_basis(xp, work, rcond)
+    a = 0.5 - 1.0 / p
+    log_w = xp.full(V.shape[0], math.log(rank / V.shape[0]), dtype=xp.float64)
+    rows, start = [], time.perf_counter()
+    converged, message, k = False, f"maxiter={maxiter} reached", 0
+    log_t = log_w
+    for k in range(1, maxiter + 1):
+        log_sigma, V = _log_sigma(xp, V, a * log_w)
+        log_t = (p / 2.0) * log_sigma
+        residual = float(xp.max(xp.abs(log_t - log_w)))
+        total = float(xp.sum(xp.exp(log_t)))
+        rows.append((residual, total, time.perf_counter() - start))
+        logger.debug("lewis_weights: iteration %d, residual %.3e, sum %.12g", k, residual,
+                     total)
+        if not math.isfinite(residual):
+            message = f"the iteration diverged at iteration {k} (try a smaller theta)"
+            break
+        if residual <= tol:
+            converged, message = True, "converged"
+            break
+        if callback is not None and callback(k, xp.exp(log_t), residual):
+            message = "stopped by callback"
+            break
+        log_w = (1.0 - theta) * log_w + theta * log_t
+    if not converged and message.startswith("maxiter"):
+        warnings.warn(f"lewis_weights: {message} with residual {rows[-1][0]:.3e} > tol={tol:.1e}"
+                      f" (p={p}, theta={theta:.4g}).", ConvergenceWarning, stacklevel=3)
+    w = xp.astype(xp.exp(log_t), out_dtype)
+    if all_rows:
+        weights = w
+    else:
+        weights = _scatter(xp, weights, nonzero, w)
+    c = abs(p / 2.0 - 1.0)
+    bound = c / (1.0 - c) * rows[-1][0] if c < 1 else math.nan
+    return _result(weights, p, theta, rank, converged, k, rows, message, bound)
+
+
+def _log_sigma(xp, V, log_scale):
+    """``log sigma`` for the row scaling ``D = exp(log_scale)`` and the updated ``V``.
+
+    ``sigma_i = a_i^T (A^T D^2 A)^-1 a_i``.  ``V = A X`` on entry; on exit
+    ``V <- V C^-1`` where ``C^T C = (D V)^T (D V)``, so that the row norms of the new ``V``
+    are ``sigma``.  The scaling is shifted by its maximum (which only rescales ``sigma``
+    by a known factor) so that no exponential overflows.
+    """
+    shift = float(xp.max(log_scale))
+    D = xp.exp(log_scale - shift)
+    B = V * D[:, None]
+    C = cholesky_upper(xp, xp.matrix_transpose(B) @ B)
+    if C is None:  # breakdown: a Householder QR of D V is always well defined
+        C = qr_r(xp, B)
+    V = _right_solve(xp, V, C)
+    return xp.log(row_norms_squared(xp, V)) - 2.0 * shift, V
+
+
+def _right_solve(xp, V, C):
+    if is_numpy_namespace(xp):
+        from scipy.linalg.blas import dtrmm
+
+        Cinv = _upper_inverse(C)
+        # V C^-1 as (C^-T V^T)^T: the transpose of a C-ordered V is Fortran-ordered.
+        return dtrmm(1.0, Cinv, V.T, side=0, lower=0, trans_a=1, overwrite_b=1).T
+    from .._backend import triangular_solve
+
+    return xp.matrix_transpose(triangular_solve(xp, C, xp.matrix_transpose(V), trans=True))
+
+
+def _upper_inverse(C):
+    import scipy.linalg
+
+    inv, info = scipy.linalg.lapack.dtrtri(C, lower=0)
+    if info != 0:
+        return scipy.linalg.solve_triangular(C, np.eye(C.shape[0]), check_finite=False)
+    return np.triu(inv)
+
+
+def _to_float64(xp, A):
+    if A.dtype == xp.float64:
+        return A
+    if is_sparse(A):
+        return A.astype(np.float64)
+    return xp.astype(A, xp.float64)
+
+
+def _nonzero_rows(xp, A):
+    """Boolean mask of the rows with a nonzero entry (stored zeros do not count)."""
+    if is_sparse(A):
+        sums = abs(A).sum(axis=1)
+        return (np.asarray(sums) if is_numpy_namespace(xp) else xp.asarray(sums)).ravel() > 0
+    return xp.any(A != 0, axis=1)
+
+
+def _scatter(xp, out, mask, values):
+    if is_numpy_namespace(xp):
+        out[mask] = values
+        return out
+    index = xp.nonzero(mask)[0]
+    full = xp.zeros(out.shape[0], dtype=values.dtype)
+    if hasattr(full, "__setitem__"):
+        full[index] = values
+    return full
+
+
+def _result(weights, p, theta, rank, converged, n_iter, rows, message, bound):
+    residual, total, seconds = zip(*rows, strict=True) if rows else ((), (), ())
+    return LewisWeightsResult(
+        weights=weights, p=p, theta=theta, rank=rank, converged=converged, n_iter=n_iter,
+        history=make_history(residual=residual, weight_sum=total, time=seconds),
+        message=message, error_bound=bound)
+
