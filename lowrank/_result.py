@@ -14,6 +14,8 @@ __all__ = ["Result", "make_history"]
 
 
 def _short(value) -> str:
+    if isinstance(value, Result):  # nested results (e.g. a sample) print on one line
+        return f"<{type(value).__name__}>"
     shape = getattr(value, "shape", None)
     if shape is not None and getattr(value, "ndim", 0) > 0:
         return f"<{type(value).__name__} shape={tuple(shape)} dtype={value.dtype}>"

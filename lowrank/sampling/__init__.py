@@ -13,6 +13,7 @@ from ._leverage import LeverageScoresResult, leverage_scores
 from ._lewis import LewisWeightsResult, lewis_weights
 from ._probabilities import SamplingProbabilities, sampling_probabilities
 from ._sample import RowSample, sample_rows
+from ._sensitivity import SensitivitiesResult, lp_sensitivities
 
 __all__ = [
     "DistortionResult",
@@ -20,8 +21,10 @@ __all__ = [
     "LewisWeightsResult",
     "RowSample",
     "SamplingProbabilities",
+    "SensitivitiesResult",
     "leverage_scores",
     "lewis_weights",
+    "lp_sensitivities",
     "sample_rows",
     "sampling_probabilities",
     "subspace_embedding_distortion",

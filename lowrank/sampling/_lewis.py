@@ -124,7 +124,10 @@ def lewis_weights(A, p, *, tol=1e-10, maxiter=None, theta=None, rcond=None, call
     accurate as a Householder QR (which is the fallback on breakdown) at the cost of two
     BLAS-3 passes, ``2 n d^2`` flops, per iteration.  The start is ``w = rank / n`` and
     ``V`` an orthonormal basis of ``range(A)`` (:func:`leverage_scores`' exact basis),
-    so the first iterate is already the leverage scores raised to ``p/2``.
+    so the first iterate is already the leverage scores raised to ``p/2``; for tall
+    ``A`` that basis comes from a Cholesky QR of ``A R_s^-1``, ``R_s`` from a fixed-seed
+    sparse sketch (exact to rounding, and the weights do not depend on the seed beyond
+    rounding).
 
     **Convergence.** For ``p < 4`` the undamped map contracts with factor
     ``c = |p/2 - 1|`` in the metric ``max_i |log(u_i/w_i)|``; any ``theta`` in (0, 1]
@@ -183,7 +186,7 @@ def _iterate(xp, A, p, tol, maxiter, theta, rcond, callback):
         return _result(weights, p, theta, 0, True, 0, [], "A is zero", math.nan)
     if not all_rows:
         work = work[xp.nonzero(nonzero)[0]] if is_sparse(work) else work[nonzero]
-    V, rank = range_basis(xp, work, rcond)
+    V, rank = range_basis(xp, work, rcond, randomized=True)
     a = 0.5 - 1.0 / p
     log_w = xp.full(V.shape[0], math.log(rank / V.shape[0]), dtype=xp.float64)
     rows, start = [], time.perf_counter()
