@@ -1,14 +1,31 @@
 """lowrank: fast, provable low-rank and randomized linear algebra.
 
 Families (one subpackage each): :mod:`lowrank.sketch` (sketching operators),
-:mod:`lowrank.regression` (least squares by sketching, l_inf regression),
+:mod:`lowrank.sampling` (leverage scores, Lewis weights, l_p sensitivities, row sampling),
+:mod:`lowrank.regression` (least squares by sketching, l_inf and l_p regression),
 :mod:`lowrank.testing` (generators and checks) and :mod:`lowrank.experiments`
 (the reproduced figures and the ``lowrank`` command).
 """
 
-from . import exceptions, regression, sketch, testing
+from . import exceptions, regression, sampling, sketch, testing
 from .exceptions import ConvergenceWarning
-from .regression import LinfLstsqResult, LstsqResult, linf_lstsq, lstsq
+from .regression import (
+    LinfLstsqResult,
+    LpRegressionResult,
+    LstsqResult,
+    linf_lstsq,
+    lp_regression,
+    lstsq,
+)
+from .sampling import (
+    RowSample,
+    leverage_scores,
+    lewis_weights,
+    lp_sensitivities,
+    sample_rows,
+    sampling_probabilities,
+    subspace_embedding_distortion,
+)
 from .sketch import (
     CountSketch,
     GaussianSketch,
@@ -25,16 +42,26 @@ __all__ = [
     "CountSketch",
     "GaussianSketch",
     "LinfLstsqResult",
+    "LpRegressionResult",
     "LstsqResult",
     "RademacherSketch",
+    "RowSample",
     "SRHTSketch",
     "SparseSignSketch",
     "__version__",
     "exceptions",
+    "leverage_scores",
+    "lewis_weights",
     "linf_lstsq",
+    "lp_regression",
+    "lp_sensitivities",
     "lstsq",
     "make_sketch",
     "regression",
+    "sample_rows",
+    "sampling",
+    "sampling_probabilities",
     "sketch",
+    "subspace_embedding_distortion",
     "testing",
 ]

@@ -11,6 +11,7 @@ import pytest
 import lowrank
 import lowrank.exceptions
 import lowrank.regression
+import lowrank.sampling
 import lowrank.sketch
 import lowrank.testing
 
@@ -20,12 +21,17 @@ PUBLIC_NAMES = {
         "ConvergenceWarning", "CountSketch", "GaussianSketch", "LstsqResult",
         "RademacherSketch", "SRHTSketch", "SparseSignSketch", "__version__", "exceptions",
         "linf_lstsq", "lstsq", "make_sketch", "regression", "sketch", "testing",
+        "sampling", "lp_regression", "leverage_scores", "lewis_weights",
     },
     "lowrank.sketch": {
         "CountSketch", "GaussianSketch", "RademacherSketch", "SRHTSketch", "SparseSignSketch",
         "make_sketch", "sketch",
     },
-    "lowrank.regression": {"LstsqResult", "linf_lstsq", "lstsq"},
+    "lowrank.regression": {"LstsqResult", "linf_lstsq", "lstsq", "lp_regression"},
+    "lowrank.sampling": {
+        "leverage_scores", "lewis_weights", "lp_sensitivities", "sampling_probabilities",
+        "sample_rows", "RowSample", "subspace_embedding_distortion",
+    },
     "lowrank.testing": {
         "adjoint_test", "assert_orthonormal", "low_rank_matrix", "lstsq_problem",
         "observation_mask", "sparse_corruption",
@@ -37,6 +43,7 @@ MODULES = {
     "lowrank": lowrank,
     "lowrank.sketch": lowrank.sketch,
     "lowrank.regression": lowrank.regression,
+    "lowrank.sampling": lowrank.sampling,
     "lowrank.testing": lowrank.testing,
     "lowrank.exceptions": lowrank.exceptions,
 }
@@ -74,6 +81,8 @@ def test_top_level_reexports_are_the_family_objects():
     assert lowrank.lstsq is lowrank.regression.lstsq
     assert lowrank.LstsqResult is lowrank.regression.LstsqResult
     assert lowrank.ConvergenceWarning is lowrank.exceptions.ConvergenceWarning
+    assert lowrank.leverage_scores is lowrank.sampling.leverage_scores
+    assert lowrank.lp_regression is lowrank.regression.lp_regression
     assert isinstance(lowrank.sketch, types.ModuleType)
     assert callable(lowrank.sketch.sketch)
 
@@ -93,6 +102,30 @@ def test_sketch_classes_share_the_spec_signature():
     assert params["kind"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
+def test_sampling_signatures_follow_the_spec():
+    import inspect
+
+    def keyword_only(func, *names):
+        params = inspect.signature(func).parameters
+        for name in names:
+            assert params[name].kind is inspect.Parameter.KEYWORD_ONLY, (func, name)
+        return params
+
+    s = lowrank.sampling
+    assert keyword_only(s.leverage_scores, "method", "rng")["method"].default == "exact"
+    assert list(keyword_only(s.lewis_weights, "tol", "maxiter").values())[1].name == "p"
+    assert keyword_only(s.lp_sensitivities, "method")["method"].default == "exact"
+    params = keyword_only(s.sampling_probabilities, "method")
+    assert list(params)[:3] == ["A", "p", "n_samples"]
+    params = keyword_only(s.sample_rows, "p", "rng")
+    assert list(params)[:2] == ["A", "probabilities"] and params["p"].default == 2
+    params = keyword_only(s.subspace_embedding_distortion, "n_directions", "rng")
+    assert list(params)[:3] == ["A", "sample_or_sketch", "p"]
+    params = keyword_only(lowrank.regression.lp_regression, "method", "n_samples", "tol",
+                          "rng")
+    assert list(params)[:3] == ["A", "b", "p"] and params["method"].default == "lewis"
+
+
 def test_version_is_a_string():
     assert isinstance(lowrank.__version__, str)
     assert lowrank.__version__
@@ -104,7 +137,7 @@ def test_convergence_warning_is_a_warning():
 
 _IMPORT_PROBE = textwrap.dedent("""
     import json, sys
-    import lowrank, lowrank.sketch, lowrank.regression, lowrank.testing
+    import lowrank, lowrank.sketch, lowrank.regression, lowrank.sampling, lowrank.testing
     json.dump(sorted(sys.modules), sys.stdout)
 """)
 

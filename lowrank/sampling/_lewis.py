@@ -279,14 +279,15 @@ def _nonzero_rows(xp, A):
 
 
 def _scatter(xp, out, mask, values):
+    """``out`` with ``values`` placed at the ``True`` entries of ``mask`` (in order)."""
     if is_numpy_namespace(xp):
         out[mask] = values
         return out
-    index = xp.nonzero(mask)[0]
-    full = xp.zeros(out.shape[0], dtype=values.dtype)
-    if hasattr(full, "__setitem__"):
-        full[index] = values
-    return full
+    # The array API has no scatter: gather each entry's value by its rank among the
+    # selected entries instead.
+    position = xp.cumulative_sum(xp.astype(mask, xp.int64)) - 1
+    gathered = xp.take(values, xp.clip(position, 0, values.shape[0] - 1))
+    return xp.where(mask, gathered, xp.zeros_like(gathered))
 
 
 def _result(weights, p, theta, rank, converged, n_iter, rows, message, bound):
