@@ -16,12 +16,13 @@ import sys
 import time
 
 import bench_lstsq
+import bench_sampling
 import bench_sketch
 from _common import machine_markdown
 
 README = pathlib.Path(__file__).with_name("README.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-BENCHMARKS = (bench_lstsq, bench_sketch)
+BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling)
 
 
 def run(quick=False, repeats=5, log=sys.stderr):

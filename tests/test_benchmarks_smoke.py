@@ -55,6 +55,28 @@ def test_bench_sketch_quick(benchmarks_on_path):
     assert "SRHTSketch" in bench_sketch.to_markdown(result)
 
 
+def test_bench_sampling_quick(benchmarks_on_path):
+    import bench_sampling
+
+    result = bench_sampling.main(quick=True, repeats=1, log=None)
+    _check_result(result, bench_sampling.ROW_FIELDS, "sampling")
+    groups = {row["group"] for row in result["rows"]}
+    assert groups == {"leverage", "lewis", "lp_regression"}
+    leverage = [row for row in result["rows"] if row["group"] == "leverage"]
+    assert {bench_sampling.EXACT, bench_sampling.SKETCHED} <= {r["solver"] for r in leverage}
+    assert all(0 <= row["max_rel_error"] < 1 for row in leverage)
+    lewis = [row for row in result["rows"] if row["group"] == "lewis"
+             and row["n_iter"] is not None]
+    assert len(lewis) == len(bench_sampling.QUICK["lewis_p"]) and all(
+        row["converged"] for row in lewis)
+    lp = [row for row in result["rows"] if row["group"] == "lp_regression"]
+    assert all(row["excess_median"] >= -1e-8 for row in lp)
+    # two dense problems, two targets each
+    assert len(result["targets"]) == 2 * len(bench_sampling.LEVERAGE_KINDS)
+    markdown = bench_sampling.to_markdown(result)
+    assert "lowrank sketched" in markdown and "lowrank lewis m=" in markdown
+
+
 def test_run_all_replaces_only_the_results_section(benchmarks_on_path):
     import run_all
 

@@ -14,7 +14,11 @@ One module per figure, each with
 - ``F1``: :mod:`~lowrank.experiments.linf_error_vs_sketch_size`, l_inf error of
   sketch-and-solve versus the sketch size (``papers/sketching_regression.md``);
 - ``F2``: :mod:`~lowrank.experiments.linf_error_vs_dimension`, its growth with d at
-  m = 16 d.
+  m = 16 d;
+- ``F3``: :mod:`~lowrank.experiments.lp_embedding_distortion`, l_p subspace-embedding
+  distortion of row sampling (uniform, leverage, root leverage, Lewis weights,
+  sensitivities, combined) and the excess cost of l_p regression on the sample, versus
+  the expected sample count (``papers/sensitivity_sampling.md``).
 
 Importing this package imports NumPy and :mod:`lowrank` only; Matplotlib and tqdm are
 needed by ``plot`` and by the command line (the ``figures`` extra).
@@ -23,10 +27,10 @@ Examples
 --------
 >>> from lowrank.experiments import FIGURES
 >>> sorted(FIGURES)
-['F1', 'F2']
+['F1', 'F2', 'F3']
 """
 
-from . import linf_error_vs_dimension, linf_error_vs_sketch_size
+from . import linf_error_vs_dimension, linf_error_vs_sketch_size, lp_embedding_distortion
 
 __all__ = ["FIGURES"]
 
@@ -34,4 +38,5 @@ __all__ = ["FIGURES"]
 FIGURES = {
     "F1": linf_error_vs_sketch_size,
     "F2": linf_error_vs_dimension,
+    "F3": lp_embedding_distortion,
 }

@@ -16,8 +16,8 @@ __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
 
-_SCALE_HELP = ("problem sizes: 'small' (under a minute for all figures on 2 cores) or "
-               "'paper' (the sizes of the paper notes; about an hour); default: small")
+_SCALE_HELP = ("problem sizes: 'small' (under a minute per figure on 2 cores) or "
+               "'paper' (the sizes of the paper notes; hours); default: small")
 
 
 def _figure_ids(text):

@@ -1,4 +1,4 @@
-"""Tests of the reproduced figures F1, F2 and the ``lowrank figures`` command line.
+"""Tests of the reproduced figures F1, F2, F3 and the ``lowrank figures`` command line.
 
 Everything runs at the private ``"tiny"`` scale (seconds).  The statistical checks use
 the fixed seed 0; they are invariants of the data the figures are meant to show (dense
@@ -16,6 +16,7 @@ import pytest
 from lowrank.experiments import FIGURES
 from lowrank.experiments import linf_error_vs_dimension as f2
 from lowrank.experiments import linf_error_vs_sketch_size as f1
+from lowrank.experiments import lp_embedding_distortion as f3
 from lowrank.experiments.__main__ import main
 
 
@@ -29,12 +30,17 @@ def f2_data():
     return f2.run("tiny", rng=0)
 
 
+@pytest.fixture(scope="module")
+def f3_data():
+    return f3.run("tiny", rng=0)
+
+
 def _index(data, key, family):
     return data["panels"].index(key), data["families"].index(family)
 
 
 def test_registry_maps_ids_to_figure_modules():
-    assert FIGURES == {"F1": f1, "F2": f2}
+    assert FIGURES == {"F1": f1, "F2": f2, "F3": f3}
     for module in FIGURES.values():
         for name in ("run", "plot", "to_rows", "n_steps"):
             assert callable(getattr(module, name))
@@ -46,7 +52,7 @@ def test_import_does_not_load_matplotlib():
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-@pytest.mark.parametrize("module", [f1, f2])
+@pytest.mark.parametrize("module", [f1, f2, f3])
 def test_unknown_scale_is_rejected(module):
     with pytest.raises(ValueError, match="`scale` must be one of"):
         module.run("huge")
@@ -72,6 +78,85 @@ def test_f2_shapes_and_keys(f2_data):
     assert f2_data["r_inf"].shape == (2, 7, len(f2_data["dims"]), f2_data["n_trials"])
     np.testing.assert_array_equal(f2_data["sketch_sizes"], 16 * f2_data["dims"])
     assert np.all(np.isfinite(f2_data["r_inf"]))
+
+
+def test_f3_shapes_and_keys(f3_data):
+    assert f3_data["figure"] == "F3"
+    assert f3_data["methods"] == list(f3.METHODS)
+    shape = (len(f3.P_VALUES), 2, len(f3.METHODS), len(f3_data["ratios"]),
+             f3_data["n_trials"])
+    for key in ("distortion", "excess", "realised_size"):
+        assert f3_data[key].shape == shape
+    np.testing.assert_array_equal(f3_data["sample_sizes"], f3_data["ratios"] * f3_data["d"])
+    assert f3_data["matrices"] == [[f3.matrix_kind(p, role) for role in ("small", "large")]
+                                   for p in f3.P_VALUES]
+    root = f3.METHODS.index("root_leverage")
+    for a, p in enumerate(f3_data["p_values"]):
+        drawn = [k for k, m in enumerate(f3.METHODS) if m in f3.methods_for(p)]
+        assert np.all(np.isfinite(f3_data["distortion"][a][:, drawn]))
+        assert np.all(f3_data["distortion"][a][:, drawn] >= 0)
+        assert np.all(np.isnan(f3_data["distortion"][a, :, root])) == (p > 2)
+    excess = f3_data["excess"][np.isfinite(f3_data["excess"])]
+    assert excess.size > 0.9 * np.isfinite(f3_data["distortion"]).sum()
+    assert np.all(excess >= -1e-8)  # x* is the exact optimum
+
+
+def test_f3_sample_sizes_match_the_expected_count(f3_data):
+    ratio = f3_data["realised_size"] / f3_data["sample_sizes"][:, None]
+    assert 0.8 < np.nanmean(ratio) < 1.2
+
+
+def test_f3_total_sensitivities_lie_in_their_ranges(f3_data):
+    # d^(p/2) <= S <= d for p <= 2 and d <= S <= d^(p/2) for p >= 2 (sketched values
+    # are estimates: a margin).
+    d = f3_data["d"]
+    for a, p in enumerate(f3_data["p_values"]):
+        low, high = sorted((d, d ** (p / 2)))
+        assert np.all(f3_data["total_sensitivity"][a] >= 0.8 * low)
+        assert np.all(f3_data["total_sensitivity"][a] <= 1.2 * high)
+    assert f3_data["sensitivity_method"] == "upper_bound"  # "tiny" uses the bounds
+
+
+def test_f3_distortion_and_excess_shrink_with_the_sample(f3_data):
+    for a in range(len(f3.P_VALUES)):
+        for r in range(2):
+            distortion = np.nanmedian(f3_data["distortion"][a, r], axis=(0, 2))
+            assert distortion[-1] < distortion[0]
+            lewis = f3_data["excess"][a, r, f3.METHODS.index("lewis"), -1]
+            assert np.nanmedian(lewis) < 0.1
+
+
+def test_f3_uniform_sampling_fails_on_heavy_tailed_rows(f3_data):
+    a, r = f3.P_VALUES.index(1.0), 1  # p = 1, Student-t(1.5) rows
+    assert f3_data["matrices"][a][r] == "student_t"
+    median = np.median(f3_data["distortion"][a, r, :, -1], axis=-1)
+    assert median[f3.METHODS.index("uniform")] > 2 * median[f3.METHODS.index("lewis")]
+
+
+def test_f3_matrices():
+    rng = np.random.default_rng(0)
+    B = f3.make_matrix("block_gaussian", 10, 4, rng)
+    assert np.all(B[:5, 2:] == 0) and np.all(B[5:, :2] == 0) and np.all(B[:5, :2] != 0)
+    assert f3.make_matrix("student_t", 7, 3, rng).shape == (7, 3)
+    with pytest.raises(ValueError, match="even d"):
+        f3.make_matrix("block_gaussian", 10, 3, rng)
+    with pytest.raises(ValueError, match="`kind` must be one of"):
+        f3.make_matrix("cauchy", 10, 3, rng)
+    assert [f3.matrix_kind(p, "small") for p in f3.P_VALUES] == [
+        "gaussian", "gaussian", "block_gaussian", "block_gaussian"]
+    assert [f3.matrix_kind(p, "large") for p in f3.P_VALUES] == [
+        "student_t", "student_t", "gaussian", "gaussian"]
+
+
+def test_f3_sensitivities_call_site():
+    A = f3.make_matrix("gaussian", 200, 3, np.random.default_rng(1))
+    values, method = f3.sensitivities(A, 1.0, np.random.default_rng(2))
+    assert method == f3.SENSITIVITY_METHOD
+    assert values.shape == (200,) and np.all((values >= 0) & (values <= 1 + 1e-12))
+    assert 3 ** 0.5 * 0.8 <= values.sum() <= 3 * 1.2
+    bounds, how = f3.sensitivities(A, 1.0, np.random.default_rng(2), method="upper_bound")
+    assert how == "upper_bound"
+    assert np.all(bounds >= values * 0.8)
 
 
 @pytest.mark.parametrize("family", ["gaussian", "srht", "sparse_sign_k8"])
@@ -121,7 +206,15 @@ def test_same_seed_gives_identical_data(module, f1_data, f2_data):
     assert not np.array_equal(other["r_inf"], data["r_inf"])
 
 
-@pytest.mark.parametrize("module", [f1, f2])
+def test_f3_same_seed_gives_identical_data(f3_data):
+    again = f3.run("tiny", rng=0)
+    for key in ("distortion", "excess", "realised_size", "total_sensitivity"):
+        np.testing.assert_array_equal(again[key], f3_data[key])
+    other = f3.run("tiny", rng=1)
+    assert not np.array_equal(other["distortion"], f3_data["distortion"], equal_nan=True)
+
+
+@pytest.mark.parametrize("module", [f1, f2, f3])
 def test_progress_reports_every_trial(module):
     counts = []
     module.run("tiny", rng=2, progress=counts.append)
@@ -136,6 +229,20 @@ def test_to_rows(f1_data, f2_data):
             "r_inf_frac_above_1", "r_2_median"} <= set(row)
     assert row["r_inf_q05"] <= row["r_inf_median"] <= row["r_inf_q95"]
     assert len(f2.to_rows(f2_data)) == 2 * 7 * len(f2_data["dims"])
+
+
+def test_f3_to_rows(f3_data):
+    rows = f3.to_rows(f3_data)
+    n_lines = 2 * sum(len(f3.methods_for(p)) for p in f3.P_VALUES)
+    assert len(rows) == n_lines * len(f3_data["ratios"])
+    assert {row["method"] for row in rows if row["p"] > 2} == set(f3.METHODS) - {
+        "root_leverage"}
+    for row in rows:
+        assert {"p", "role", "matrix", "total_sensitivity", "sensitivity_method", "method",
+                "m", "m_over_d", "distortion_median", "distortion_min", "distortion_max",
+                "excess_median", "excess_n_measured", "realised_size_median"} <= set(row)
+        assert row["distortion_min"] <= row["distortion_median"] <= row["distortion_max"]
+        assert row["m"] == row["m_over_d"] * f3_data["d"]
 
 
 def test_row_samplers_are_unbiased():
@@ -159,6 +266,18 @@ def test_block_spike_instance():
     np.testing.assert_allclose(instance.leverage[32:], 0, atol=1e-15)
     with pytest.raises(ValueError, match="n > d"):
         f1._block_spike_instance(32, 4, block=8)
+
+
+def test_f3_plot_returns_a_figure(f3_data):
+    figure = pytest.importorskip("matplotlib.figure")
+    fig = f3.plot(f3_data)
+    assert isinstance(fig, figure.Figure)
+    assert len(fig.axes) == 4 * len(f3_data["p_values"])
+    assert all(ax.get_yscale() == "log" and ax.get_xscale() == "log" for ax in fig.axes)
+    # one line per scheme drawn at that p, and the total sensitivity in every title
+    for ax in fig.axes:
+        assert "p = " in ax.get_title() and "mathfrak{S}" in ax.get_title()
+    assert len(fig.axes[0].get_lines()) == len(f3.methods_for(1)) + 1  # + the y = 1 line
 
 
 @pytest.mark.parametrize("module", [f1, f2])
