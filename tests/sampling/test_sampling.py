@@ -62,7 +62,10 @@ def test_scores_per_method():
     w = lewis_weights(A, 1).weights
     np.testing.assert_allclose(sampling_probabilities(A, 1, 40, method="leverage").scores,
                                tau, atol=1e-12)
-    np.testing.assert_allclose(sampling_probabilities(A, 1, 40, method="lewis").scores, w)
+    np.testing.assert_allclose(sampling_probabilities(A, 1, 40, method="lewis").scores, w,
+                               rtol=2e-3)
+    np.testing.assert_allclose(
+        sampling_probabilities(A, 1, 40, method="lewis", tol=1e-10).scores, w, rtol=1e-9)
     root = sampling_probabilities(A, 1, 40, method="root_leverage").scores
     np.testing.assert_allclose(root, np.maximum(tau**0.5 / np.sum(tau**0.5), tau / 4),
                                rtol=1e-10)
@@ -201,6 +204,10 @@ class TestProbabilitiesBadInput:
     def test_p(self, p):
         with pytest.raises(ValueError, match="`p`"):
             sampling_probabilities(self.A, p, 10)
+
+    def test_tol(self):
+        with pytest.raises(ValueError, match="`tol`"):
+            sampling_probabilities(self.A, 1, 10, tol=0)
 
     def test_method_and_sensitivities(self):
         with pytest.raises(ValueError, match="`method`"):
