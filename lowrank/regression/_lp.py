@@ -86,8 +86,9 @@ def lp_regression(A, b, p, *, method="lewis", n_samples=None, tol=1e-10, maxiter
     p : float
         Exponent, a finite real ``p > 0``.  ``p < 1`` is nonconvex: a local minimizer is
         returned with a :class:`~lowrank.exceptions.LowrankWarning`.
-    method : {"lewis", "exact", "uniform", "leverage", "root_leverage", "sensitivity", \
-"combined"}
+    method : str
+        ``"lewis"`` (default), ``"exact"``, ``"uniform"``, ``"leverage"``,
+        ``"root_leverage"``, ``"sensitivity"`` or ``"combined"``.
         ``"exact"`` solves the full problem.  Every other value is a scheme of
         :func:`lowrank.sampling.sampling_probabilities`: the probabilities are computed
         on ``M = [A b]`` (the response is embedded, so that the sample is an l_p subspace
