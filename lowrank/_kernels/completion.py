@@ -1,0 +1,270 @@
+"""Numba kernels of alternating minimization for matrix completion (private).
+
+Every kernel works on one factor update: for each "row" ``i`` (a row of ``M`` when
+updating ``U``, a column when updating ``V``) the observed entries are
+``vals[ptr[i]:ptr[i+1]]`` at positions ``idx[ptr[i]:ptr[i+1]]`` of the fixed factor ``F``.
+Rows are independent, so the work is split into fixed blocks of rows (results do not
+depend on the number of threads).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+# Rows per parallel task.
+_BLOCK = 64
+
+
+@njit(cache=True, inline="always")
+def _cholesky_solve(G, b, x):
+    """Solve ``G x = b`` in place of ``G`` (overwritten by its Cholesky factor).
+
+    Returns False when ``G`` is not numerically positive definite.
+    """
+    k = G.shape[0]
+    for j in range(k):
+        s = G[j, j]
+        for t in range(j):
+            s -= G[j, t] * G[j, t]
+        if not s > 0.0:
+            return False
+        d = np.sqrt(s)
+        G[j, j] = d
+        for i in range(j + 1, k):
+            s = G[i, j]
+            for t in range(j):
+                s -= G[i, t] * G[j, t]
+            G[i, j] = s / d
+    for i in range(k):  # L y = b
+        s = b[i]
+        for t in range(i):
+            s -= G[i, t] * x[t]
+        x[i] = s / G[i, i]
+    for i in range(k - 1, -1, -1):  # L^T x = y
+        s = x[i]
+        for t in range(i + 1, k):
+            s -= G[t, i] * x[t]
+        x[i] = s / G[i, i]
+    return True
+
+
+@njit(cache=True, inline="always")
+def _normal_equations(ptr, idx, vals, F, i, lam, P, G, b):
+    """``G = F_O^T F_O + lam P`` and ``b = F_O^T m_i`` (lower triangle filled, then
+    mirrored), ``O`` the observed positions of row ``i``."""
+    k = F.shape[1]
+    for a in range(k):
+        b[a] = 0.0
+        for c in range(k):
+            G[a, c] = lam * P[a, c]
+    for t in range(ptr[i], ptr[i + 1]):
+        f = F[idx[t]]
+        v = vals[t]
+        for a in range(k):
+            fa = f[a]
+            b[a] += v * fa
+            for c in range(a + 1):
+                G[a, c] += fa * f[c]
+    for a in range(k):
+        for c in range(a + 1, k):
+            G[a, c] = G[c, a]
+
+
+@njit(cache=True, parallel=True)
+def solve_rows_exact(ptr, idx, vals, F, lam, P, out):
+    """Exact least squares per row: ``out[i] = argmin ||F_O x - m_i||^2 + lam x^T P x``.
+
+    Rows without observations get 0.  Returns the number of rows whose normal equations
+    were not positive definite; those are solved with an added ridge of ``1e-12``
+    times the mean diagonal (the minimum-norm direction is then approached).
+    """
+    n_rows = ptr.shape[0] - 1
+    k = F.shape[1]
+    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
+    failures = np.zeros(n_blocks, dtype=np.int64)
+    for blk in prange(n_blocks):
+        G = np.empty((k, k), dtype=F.dtype)
+        b = np.empty(k, dtype=F.dtype)
+        for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
+            if ptr[i + 1] == ptr[i] and lam == 0.0:
+                out[i, :] = 0.0
+                continue
+            if not _exact_row(ptr, idx, vals, F, i, lam, P, G, b, out[i]):
+                failures[blk] += 1
+    return failures.sum()
+
+
+@njit(cache=True, parallel=True)
+def solve_rows_cg(ptr, idx, vals, Q, lam, P, X, rtol, max_steps, steps):
+    """Warm-started conjugate gradients per row, in place of ``X``.
+
+    Solves ``(Q_O^T Q_O + lam P) x = Q_O^T m_i`` from ``x = X[i]`` until the residual is
+    at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm start's residual).  A
+    row that needs more than ``max_steps`` steps is finished by an exact Cholesky solve
+    (``steps[i] = -1`` marks it); ``steps[i]`` is otherwise the number of CG steps.
+    Each step is one pass over the row's observations: ``Q_O^T (Q_O d)`` is accumulated
+    observation by observation (a dot product and an update of length ``k`` each).
+    """
+    n_rows = ptr.shape[0] - 1
+    k = Q.shape[1]
+    eps = np.finfo(Q.dtype).eps
+    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
+    for blk in prange(n_blocks):
+        G = np.empty((k, k), dtype=Q.dtype)
+        b = np.empty(k, dtype=Q.dtype)
+        r = np.empty(k, dtype=Q.dtype)
+        d = np.empty(k, dtype=Q.dtype)
+        Ad = np.empty(k, dtype=Q.dtype)
+        for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
+            start = ptr[i]
+            stop = ptr[i + 1]
+            x = X[i]
+            if stop == start and lam == 0.0:
+                x[:] = 0.0
+                steps[i] = 0
+                continue
+            # one pass: b = Q_O^T m and r = b - Q_O^T Q_O x - lam P x
+            _penalty(lam, P, x, r)
+            for a in range(k):
+                b[a] = 0.0
+                r[a] = -r[a]
+            for t in range(start, stop):
+                q = Q[idx[t]]
+                v = vals[t]
+                e = v - _dot(q, x, k)
+                for a in range(k):
+                    b[a] += v * q[a]
+                    r[a] += e * q[a]
+            b_norm2 = 0.0
+            r_norm2 = 0.0
+            for a in range(k):
+                b_norm2 += b[a] * b[a]
+                r_norm2 += r[a] * r[a]
+            target = max(rtol * np.sqrt(r_norm2), 10.0 * eps * np.sqrt(b_norm2))
+            n_steps = 0
+            d[:] = r
+            while np.sqrt(r_norm2) > target:
+                if n_steps == max_steps:
+                    n_steps = -1
+                    break
+                _penalty(lam, P, d, Ad)
+                for t in range(start, stop):
+                    q = Q[idx[t]]
+                    y = _dot(q, d, k)
+                    for a in range(k):
+                        Ad[a] += y * q[a]
+                curvature = 0.0
+                for a in range(k):
+                    curvature += d[a] * Ad[a]
+                if not curvature > 0.0:
+                    n_steps = -1
+                    break
+                alpha = r_norm2 / curvature
+                new_norm2 = 0.0
+                for a in range(k):
+                    x[a] += alpha * d[a]
+                    r[a] -= alpha * Ad[a]
+                    new_norm2 += r[a] * r[a]
+                beta = new_norm2 / r_norm2
+                r_norm2 = new_norm2
+                for a in range(k):
+                    d[a] = r[a] + beta * d[a]
+                n_steps += 1
+            if n_steps == -1:  # too slow or breakdown: finish exactly
+                _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x)
+            steps[i] = n_steps
+
+
+@njit(cache=True, inline="always")
+def _exact_row(ptr, idx, vals, F, i, lam, P, G, b, x):
+    """``x`` = the row's exact solution; a ``1e-12`` relative ridge rescues a singular
+    Gram matrix.  Returns False when that was needed."""
+    k = F.shape[1]
+    _normal_equations(ptr, idx, vals, F, i, lam, P, G, b)
+    if _cholesky_solve(G, b, x):
+        return True
+    _normal_equations(ptr, idx, vals, F, i, lam, P, G, b)
+    shift = 0.0
+    for a in range(k):
+        shift += G[a, a]
+    for a in range(k):
+        G[a, a] += 1e-12 * shift / k + 1e-300
+    if not _cholesky_solve(G, b, x):
+        x[:] = 0.0
+    return False
+
+
+@njit(cache=True, inline="always")
+def _dot(u, v, k):
+    """``u . v`` with four independent partial sums (a fixed order: deterministic)."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    a = 0
+    while a + 4 <= k:
+        s0 += u[a] * v[a]
+        s1 += u[a + 1] * v[a + 1]
+        s2 += u[a + 2] * v[a + 2]
+        s3 += u[a + 3] * v[a + 3]
+        a += 4
+    while a < k:
+        s0 += u[a] * v[a]
+        a += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True, inline="always")
+def _penalty(lam, P, v, out):
+    """``out = lam P v`` (zeros when ``lam == 0``)."""
+    k = v.shape[0]
+    for a in range(k):
+        s = 0.0
+        if lam != 0.0:
+            for c in range(k):
+                s += P[a, c] * v[c]
+            s *= lam
+        out[a] = s
+
+
+@njit(cache=True, parallel=True)
+def observed_residual(ptr, idx, vals, U, V):
+    """``(sum (m_ij - u_i . v_j)^2, sum m_ij^2)`` over the observations, by fixed blocks."""
+    n_rows = ptr.shape[0] - 1
+    k = U.shape[1]
+    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
+    res = np.zeros(n_blocks)
+    ref = np.zeros(n_blocks)
+    for blk in prange(n_blocks):
+        s_res = 0.0
+        s_ref = 0.0
+        for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
+            u = U[i]
+            for t in range(ptr[i], ptr[i + 1]):
+                v = V[idx[t]]
+                p = 0.0
+                for a in range(k):
+                    p += u[a] * v[a]
+                e = vals[t] - p
+                s_res += e * e
+                s_ref += vals[t] * vals[t]
+        res[blk] = s_res
+        ref[blk] = s_ref
+    return res.sum(), ref.sum()
+
+
+@njit(cache=True, parallel=True)
+def sparse_times_dense(ptr, idx, vals, X, scale):
+    """``scale * S @ X`` for the sparse matrix ``S`` given by rows ``(ptr, idx, vals)``."""
+    n_rows = ptr.shape[0] - 1
+    k = X.shape[1]
+    out = np.zeros((n_rows, k), dtype=X.dtype)
+    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
+    for blk in prange(n_blocks):
+        for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
+            o = out[i]
+            for t in range(ptr[i], ptr[i + 1]):
+                v = vals[t] * scale
+                x = X[idx[t]]
+                for a in range(k):
+                    o[a] += v * x[a]
+    return out
