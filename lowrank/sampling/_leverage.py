@@ -93,7 +93,9 @@ def leverage_scores(A, *, method="exact", sketch="sparse_sign", sketch_size=None
         Sketch family for ``method="sketched"`` (see :func:`lowrank.sketch.make_sketch`);
         sparse sign with 8 nonzeros per column by default.
     sketch_size : int, optional
-        Sketch rows; default ``min(n, max(20 d, 64 ln n))``.
+        Sketch rows, ``min(n, d) <= sketch_size <= n``; default
+        ``min(n, max(20 d, 64 ln n))``.  When it equals ``n`` the exact method runs
+        instead (``method`` of the result says so).
     jl_size : int, optional
         Columns of the Johnson-Lindenstrauss projection.  Default: ``32 ceil(ln n)``
         when that is at most ``d / 2`` (the projection then saves at least half of the
@@ -153,18 +155,20 @@ def leverage_scores(A, *, method="exact", sketch="sparse_sign", sketch_size=None
     method = check_option(method, "method", _METHODS)
     sketch = check_option(sketch, "sketch", _SKETCHES)
     A, xp = check_matrix(A, "A", check_finite=check_finite)
-    n = A.shape[0]
+    n, d = A.shape
     if sketch_size is not None:
-        sketch_size = check_int(sketch_size, "sketch_size", low=1, high=n)
+        sketch_size = check_int(sketch_size, "sketch_size", low=min(n, d), high=n)
     if jl_size is not None:
         jl_size = check_int(jl_size, "jl_size", low=0)
     rcond = default_rcond(A.shape, A.dtype) if rcond is None else check_real(
         rcond, "rcond", low=0.0, high=1.0, high_open=True)
     rng = check_rng(rng)
-    if method == "exact":
+    m = sketch_size if sketch_size is not None else min(n, max(
+        _SKETCH_ROWS_PER_COLUMN * d, math.ceil(_SKETCH_ROWS_PER_LOG_N * math.log(max(n, 2)))))
+    if method == "exact" or m >= n:  # a sketch as tall as A saves nothing: be exact
         scores, rank = _exact(xp, A, rcond)
         return LeverageScoresResult(scores=scores, rank=rank, method="exact")
-    return _sketched(xp, A, sketch, sketch_size, jl_size, rcond, rng)
+    return _sketched(xp, A, sketch, m, jl_size, rcond, rng)
 
 
 def _exact(xp, A, rcond):
@@ -194,13 +198,8 @@ def range_basis(xp, A, rcond, *, randomized=False):
     return U, rank
 
 
-def _sketched(xp, A, kind, sketch_size, jl_size, rcond, rng):
-    n, d = A.shape
-    if sketch_size is None:
-        m = min(n, max(_SKETCH_ROWS_PER_COLUMN * d,
-                       math.ceil(_SKETCH_ROWS_PER_LOG_N * math.log(max(n, 2)))))
-    else:
-        m = sketch_size
+def _sketched(xp, A, kind, m, jl_size, rcond, rng):
+    n = A.shape[0]
     sketch_rng, jl_rng = rng.spawn(2)
     X, rank, upper = sketch_preconditioner(xp, A, rcond, sketch_rng, sketch_size=m,
                                            kind=kind)

@@ -20,6 +20,9 @@ __all__ = ["LewisWeightsResult", "lewis_weights"]
 logger = logging.getLogger(__name__)
 
 _DEFAULT_MAXITER = 1000
+# Spread of log(row scaling) beyond which sigma comes from a Householder QR of the
+# scaled matrix (half of log(1 / eps): the scaling spans more than 1 / sqrt(eps)).
+_WIDE_SCALING = 0.5 * math.log(1.0 / np.finfo(np.float64).eps)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -86,7 +89,7 @@ def lewis_weights(A, p, *, tol=1e-10, maxiter=None, theta=None, rcond=None, call
     tol : float
         Stop when ``max_i |log T(w)_i - log w_i| <= tol``, ``T`` the undamped map.
     maxiter : int, optional
-        Iteration cap (default 1000); reaching it warns
+        Iteration cap (default ``max(1000, 100 / p)``); stopping without convergence warns
         :class:`~lowrank.exceptions.ConvergenceWarning`.
     theta : float in (0, 2), optional
         Damping of the log-space update.  Default ``1`` (undamped Cohen-Peng) for
@@ -163,7 +166,10 @@ def lewis_weights(A, p, *, tol=1e-10, maxiter=None, theta=None, rcond=None, call
     A, xp = check_matrix(A, "A", check_finite=check_finite)
     p = check_real(p, "p", low=0.0, low_open=True)
     tol = check_real(tol, "tol", low=0.0, low_open=True)
-    maxiter = _DEFAULT_MAXITER if maxiter is None else check_int(maxiter, "maxiter", low=1)
+    if maxiter is None:  # the contraction factor 1 - p/2 needs about 50 / p iterations
+        maxiter = max(_DEFAULT_MAXITER, math.ceil(100.0 / p))
+    else:
+        maxiter = check_int(maxiter, "maxiter", low=1)
     if theta is None:
         theta = 1.0 if p <= 2 else 4.0 / (p + 2.0)
     else:
@@ -187,13 +193,16 @@ def _iterate(xp, A, p, tol, maxiter, theta, rcond, callback):
     if not all_rows:
         work = work[xp.nonzero(nonzero)[0]] if is_sparse(work) else work[nonzero]
     V, rank = range_basis(xp, work, rcond, randomized=True)
+    # For extreme row scalings the Householder route reads sigma off A itself (its exact
+    # zeros included), or off the initial basis when A is rank deficient or sparse.
+    exact_rows = work if (rank == work.shape[1] and not is_sparse(work)) else V
     a = 0.5 - 1.0 / p
     log_w = xp.full(V.shape[0], math.log(rank / V.shape[0]), dtype=xp.float64)
     rows, start = [], time.perf_counter()
     converged, message, k = False, f"maxiter={maxiter} reached", 0
     log_t = log_w
     for k in range(1, maxiter + 1):
-        log_sigma, V = _log_sigma(xp, V, a * log_w)
+        log_sigma, V = _log_sigma(xp, V, exact_rows, a * log_w)
         log_t = (p / 2.0) * log_sigma
         residual = float(xp.max(xp.abs(log_t - log_w)))
         total = float(xp.sum(xp.exp(log_t)))
@@ -206,48 +215,70 @@ def _iterate(xp, A, p, tol, maxiter, theta, rcond, callback):
         if residual <= tol:
             converged, message = True, "converged"
             break
-        if callback is not None and callback(k, xp.exp(log_t), residual):
+        if callback is not None and callback(k, _full(xp, xp.exp(log_t), nonzero, all_rows),
+                                             residual):
             message = "stopped by callback"
             break
         log_w = (1.0 - theta) * log_w + theta * log_t
-    if not converged and message.startswith("maxiter"):
+    if not converged and message != "stopped by callback":
         warnings.warn(f"lewis_weights: {message} with residual {rows[-1][0]:.3e} > tol={tol:.1e}"
                       f" (p={p}, theta={theta:.4g}).", ConvergenceWarning, stacklevel=3)
-    w = xp.astype(xp.exp(log_t), out_dtype)
-    if all_rows:
-        weights = w
-    else:
-        weights = _scatter(xp, weights, nonzero, w)
+    weights = xp.astype(_full(xp, xp.exp(log_t), nonzero, all_rows), out_dtype)
     c = abs(p / 2.0 - 1.0)
     bound = c / (1.0 - c) * rows[-1][0] if c < 1 else math.nan
     return _result(weights, p, theta, rank, converged, k, rows, message, bound)
 
 
-def _log_sigma(xp, V, log_scale):
+def _log_sigma(xp, V, M, log_scale):
     """``log sigma`` for the row scaling ``D = exp(log_scale)`` and the updated ``V``.
 
     ``sigma_i = a_i^T (A^T D^2 A)^-1 a_i``.  ``V = A X`` on entry; on exit
     ``V <- V C^-1`` where ``C^T C = (D V)^T (D V)``, so that the row norms of the new ``V``
-    are ``sigma``.  The scaling is shifted by its maximum (which only rescales ``sigma``
-    by a known factor) so that no exponential overflows.
+    are ``sigma``.  ``D V`` is well conditioned when the scaling changed little since the
+    last iteration, whatever its spread.  When the scaling spans more than
+    ``1 / sqrt(eps)``, though, the rounding errors that ``V`` carries in the rows of
+    large scale swamp the rows of small scale, so ``R`` is then taken from a Householder
+    QR of ``D M`` with its rows sorted by decreasing scale (row-wise stable) and ``V``
+    recomputed as ``M R^-1``.  The scaling is shifted by its maximum (which only rescales
+    ``sigma`` by a known factor) so that no exponential overflows.
     """
     shift = float(xp.max(log_scale))
     D = xp.exp(log_scale - shift)
-    B = V * D[:, None]
-    C = cholesky_upper(xp, xp.matrix_transpose(B) @ B)
-    if C is None:  # breakdown: a Householder QR of D V is always well defined
-        C = qr_r(xp, B)
-    V = _right_solve(xp, V, C)
-    return xp.log(row_norms_squared(xp, V)) - 2.0 * shift, V
+    if shift - float(xp.min(log_scale)) > _WIDE_SCALING:
+        order = xp.argsort(-log_scale)
+        R = qr_r(xp, xp.take(M * D[:, None], order, axis=0))
+        V = _right_solve(xp, M, R, overwrite=False)
+    else:
+        B = V * D[:, None]
+        C = cholesky_upper(xp, xp.matrix_transpose(B) @ B)
+        if C is None:  # breakdown: a Householder QR of D V is always well defined
+            C = qr_r(xp, B)
+        V = _right_solve(xp, V, C)
+    return _log_row_norms_squared(xp, V) - 2.0 * shift, V
 
 
-def _right_solve(xp, V, C):
+def _log_row_norms_squared(xp, V):
+    """``log ||V_i||^2`` per row, without underflow for rows of tiny norm."""
+    scale = xp.max(xp.abs(V), axis=1)
+    scale = xp.where(scale > 0, scale, xp.ones_like(scale))
+    return 2.0 * xp.log(scale) + xp.log(row_norms_squared(xp, V / scale[:, None]))
+
+
+def _full(xp, values, mask, all_rows):
+    """Values of the nonzero rows spread to all rows (0 on zero rows)."""
+    if all_rows:
+        return values
+    return _scatter(xp, xp.zeros(mask.shape[0], dtype=values.dtype), mask, values)
+
+
+def _right_solve(xp, V, C, *, overwrite=True):
     if is_numpy_namespace(xp):
         from scipy.linalg.blas import dtrmm
 
         Cinv = _upper_inverse(C)
         # V C^-1 as (C^-T V^T)^T: the transpose of a C-ordered V is Fortran-ordered.
-        return dtrmm(1.0, Cinv, V.T, side=0, lower=0, trans_a=1, overwrite_b=1).T
+        return dtrmm(1.0, Cinv, V.T, side=0, lower=0, trans_a=1,
+                     overwrite_b=1 if overwrite else 0).T
     from .._backend import triangular_solve
 
     return xp.matrix_transpose(triangular_solve(xp, C, xp.matrix_transpose(V), trans=True))

@@ -129,6 +129,9 @@ def sampling_probabilities(A, p, n_samples, *, method="lewis", sensitivities=Non
     tol = check_real(tol, "tol", low=0.0, low_open=True)
     n = A.shape[0]
     if sensitivities is not None:
+        if method not in ("sensitivity", "combined"):
+            raise ValueError("`sensitivities` is only used by method='sensitivity' or "
+                             f"'combined'; got method={method!r}.")
         sensitivities = _check_scores(xp, sensitivities, "sensitivities", n)
     raw = _scores(xp, A, p, method, sensitivities, tol)
     scores = raw if method not in ("root_leverage", "combined") else _mixture(xp, A, p,
@@ -141,13 +144,24 @@ def sampling_probabilities(A, p, n_samples, *, method="lewis", sensitivities=Non
 
 
 def _check_scores(xp, values, name, n):
-    values, _ = check_matrix(values, name, allow_sparse=False, ndim=(1,))
+    values, values_xp = check_matrix(values, name, allow_sparse=False, ndim=(1,))
+    check_same_namespace(xp, values_xp, name)
     if values.shape[0] != n:
         raise ValueError(f"`{name}` must have {n} entries to match `A`; got "
                          f"{values.shape[0]}.")
     if bool(xp.any(values < 0)):
         raise ValueError(f"`{name}` must be nonnegative.")
+    if not float(xp.sum(values)) > 0:
+        raise ValueError(f"`{name}` must have a positive sum; got {float(xp.sum(values))!r}.")
     return xp.astype(values, xp.float64)
+
+
+def check_same_namespace(xp, other, name):
+    """Raise ``TypeError`` when an argument's array namespace is not that of ``A``."""
+    if other is not xp and getattr(other, "__name__", None) != getattr(xp, "__name__", None):
+        raise TypeError(f"`{name}` must be an array of the same namespace as `A` "
+                        f"({getattr(xp, '__name__', xp)}); got one of "
+                        f"{getattr(other, '__name__', other)}.")
 
 
 def _scores(xp, A, p, method, sensitivities, tol):

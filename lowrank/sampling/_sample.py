@@ -9,7 +9,7 @@ from .._backend import array_namespace, is_numpy_namespace, is_sparse
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_real
-from ._probabilities import SamplingProbabilities
+from ._probabilities import SamplingProbabilities, check_same_namespace
 
 __all__ = ["RowSample", "sample_rows"]
 
@@ -163,8 +163,9 @@ def sample_rows(A, probabilities, *, p=2, replace=False, n_samples=None, rng=Non
 def _check_probabilities(xp, probabilities, n, check_finite):
     if isinstance(probabilities, SamplingProbabilities):
         probabilities = probabilities.probabilities
-    q, _ = check_matrix(probabilities, "probabilities", allow_sparse=False, ndim=(1,),
-                        check_finite=check_finite)
+    q, q_xp = check_matrix(probabilities, "probabilities", allow_sparse=False, ndim=(1,),
+                           check_finite=check_finite)
+    check_same_namespace(xp, q_xp, "probabilities")
     if q.shape[0] != n:
         raise ValueError(f"`probabilities` must have {n} entries to match `A`; got "
                          f"{q.shape[0]}.")

@@ -111,7 +111,7 @@ def lp_sensitivities(A, p, *, method="exact", n_samples=None, rcond=None, rng=No
           scores for ``p = 2``.  For ``0 < p < 1`` (nonconvex) the minimum sits where
           ``r - 1`` other residuals vanish, so all ``C(n, r - 1)`` such lines are
           enumerated: exact, but only for tiny problems (``ValueError``, before any
-          work, when ``n C(n, k - 1) > 10^7``, ``k = min(n, d)``).  ``n`` programs of
+          work, when ``n max_{j < k} C(n, j) > 10^7``, ``k = min(n, d)``).  ``n`` programs of
           size ``n x (r - 1)``: meant for small ``n`` (tests, references, figures);
           a fraction of a second at ``n = 120, d = 4``.
         - ``"upper_bound"``: from the leverage scores ``tau`` and the l_p Lewis weights
@@ -257,15 +257,16 @@ def _orthonormal_basis(A, rcond):
 
 def _check_enumeration_size(shape, p):
     n = shape[0]
-    k = min(shape)  # bounds the rank without computing it (the check precedes any work)
-    lines = math.comb(n, k - 1)
+    k = min(shape)  # the rank is at most k; it is not computed (the check precedes any work)
+    # The rank r - 1 <= k - 1 is unknown, and C(n, j) is not monotone in j: bound the
+    # number of lines by its largest value over j <= k - 1.
+    lines = math.comb(n, min(k - 1, n // 2))
     if n * lines > MAX_ENUMERATION:
         raise ValueError(
             f"`A` of shape {tuple(shape)} is too large for exact l_p sensitivities with p={p!r} "
-            f"< 1: the nonconvex programs are solved by enumerating up to C(n, k - 1) = "
-            f"{lines} lines (k = min(n, d)), and n * C(n, k - 1) must be <= "
-            f"{MAX_ENUMERATION}. Use "
-            "method='upper_bound'.")
+            f"< 1: the nonconvex programs are solved by enumerating up to "
+            f"max_j C(n, j) = {lines} lines (j < min(n, d)), and n times that must be <= "
+            f"{MAX_ENUMERATION}. Use method='upper_bound'.")
 
 
 def _exact(A, p, rcond):
@@ -397,6 +398,11 @@ def _sketched(A, p, n_samples, rcond, rng):
     message = (f"{count} programs on a sample of {TA.shape[0]} rows solved in "
                f"{time.perf_counter() - t0:.3g}s")
     logger.info("lp_sensitivities(p=%g, sketched) on %dx%d: %s", p, n, A.shape[1], message)
+    converged = converged and lewis.converged
+    if not converged:
+        warnings.warn("lp_sensitivities: some convex programs (or the Lewis-weight "
+                      "iteration of the sample) stopped at their iteration limit; the values "
+                      "may be slightly off.", ConvergenceWarning, stacklevel=3)
     return SensitivitiesResult(
         sensitivities=values.astype(A.dtype), total=float(values.sum()), p=p,
         method="sketched", rank=rank, bound=f"programs on a Lewis sample of {TA.shape[0]} rows",

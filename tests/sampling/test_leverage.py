@@ -202,11 +202,29 @@ class TestBadInput:
             leverage_scores(self.A, method="sketched", sketch_size=0)
         with pytest.raises(ValueError, match="`sketch_size`"):
             leverage_scores(self.A, method="sketched", sketch_size=21)
+        with pytest.raises(ValueError, match="`sketch_size`"):  # fewer rows than columns
+            leverage_scores(self.A, method="sketched", sketch_size=2)
         with pytest.raises(ValueError, match="`jl_size`"):
             leverage_scores(self.A, method="sketched", jl_size=-1)
         with pytest.raises(ValueError, match="`rcond`"):
             leverage_scores(self.A, rcond=-1.0)
 
-    def test_validation_happens_before_work(self):
-        with pytest.raises(ValueError, match="`method`"):
-            leverage_scores(np.ones((10**6, 4)), method="nope", check_finite=False)
+    def test_validation_happens_before_work(self, monkeypatch):
+        import lowrank.sampling._leverage as module
+
+        def fail(*args, **kwargs):
+            raise AssertionError("work started before validation")
+
+        monkeypatch.setattr(module, "range_basis", fail)
+        monkeypatch.setattr(module, "sketch_preconditioner", fail)
+        for kwargs in ({"method": "nope"}, {"method": "sketched", "sketch_size": 1},
+                       {"rcond": 2.0}, {"jl_size": -1}, {"rng": "x"}):
+            with pytest.raises((ValueError, TypeError)):
+                leverage_scores(self.A, **kwargs)
+
+
+def test_sketch_as_tall_as_the_matrix_is_exact():
+    A = np.random.default_rng(0).standard_normal((30, 20))
+    res = leverage_scores(A, method="sketched", rng=0)  # default sketch size >= n
+    assert res.method == "exact"
+    np.testing.assert_allclose(res.scores, reference_leverage(A), atol=1e-12)

@@ -106,6 +106,31 @@ def test_rank_deficient_sums_to_rank():
     assert lewis_residual(A, res.weights, 3) <= 1e-8
 
 
+@pytest.mark.parametrize("p", [0.05, 0.1, 0.2, 0.5])
+def test_small_p_keeps_an_orthogonal_row(p):
+    """A row orthogonal to all others has Lewis weight 1 for every p; for small p the
+    row scaling spans hundreds of orders of magnitude (review: weights of 0.01 were
+    returned with converged=True before the Householder route for wide scalings)."""
+    rng = np.random.default_rng(0)
+    A = np.zeros((2000, 3))
+    A[:-1, :2] = rng.standard_normal((1999, 2))
+    A[-1, 2] = 1.0
+    res = lewis_weights(A, p)
+    assert res.converged
+    assert res.weights[-1] == pytest.approx(1.0, rel=1e-7)
+    assert res.weights.sum() == pytest.approx(3.0, rel=1e-8)
+
+
+def test_a_row_of_tiny_scale_does_not_underflow():
+    A = heavy_rows(200, 3, 0, 0.0)
+    A[0] *= 1e-170
+    res = lewis_weights(A, 1)
+    assert res.converged
+    assert 0 < res.weights[0] < 1e-160
+    assert res.weights.sum() == pytest.approx(3.0, rel=1e-8)
+    np.testing.assert_allclose(res.weights[1:], lewis_weights(A[1:], 1).weights, rtol=1e-8)
+
+
 def test_zero_matrix():
     res = lewis_weights(np.zeros((4, 2)), 1)
     assert res.rank == 0 and np.all(res.weights == 0) and res.converged
@@ -127,9 +152,12 @@ def test_callback_can_stop():
 
     def callback(k, w, residual):
         seen.append((k, residual, w.sum()))
+        assert w.shape == (300,) and w[7] == 0  # all rows, zero rows included
         return k == 2
 
-    res = lewis_weights(heavy_rows(300, 4, 0, 3.0), 1, callback=callback)
+    A = heavy_rows(300, 4, 0, 3.0)
+    A[7] = 0
+    res = lewis_weights(A, 1, callback=callback)
     assert res.n_iter == 2 and not res.converged and res.message == "stopped by callback"
     assert [k for k, *_ in seen] == [1, 2]
 

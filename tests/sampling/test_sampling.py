@@ -209,6 +209,21 @@ class TestProbabilitiesBadInput:
         with pytest.raises(ValueError, match="`tol`"):
             sampling_probabilities(self.A, 1, 10, tol=0)
 
+    def test_sensitivities_misuse(self):
+        with pytest.raises(ValueError, match="positive sum"):
+            sampling_probabilities(self.A, 1, 10, method="combined",
+                                   sensitivities=np.zeros(100))
+        with pytest.raises(ValueError, match="only used by"):
+            sampling_probabilities(self.A, 1, 10, method="lewis", sensitivities=np.ones(100))
+
+    def test_mixed_namespaces(self):
+        xs = pytest.importorskip("array_api_strict")
+        with pytest.raises(TypeError, match=r"`sensitivities`.*namespace"):
+            sampling_probabilities(xs.asarray(self.A), 1, 10, method="sensitivity",
+                                   sensitivities=np.ones(100))
+        with pytest.raises(TypeError, match=r"`probabilities`.*namespace"):
+            sample_rows(xs.asarray(self.A), np.full(100, 0.1))
+
     def test_method_and_sensitivities(self):
         with pytest.raises(ValueError, match="`method`"):
             sampling_probabilities(self.A, 1, 10, method="importance")

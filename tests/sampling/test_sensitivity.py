@@ -320,9 +320,16 @@ def test_sketched_reproducible_and_full_sample_is_exact():
                                rtol=1e-6)
 
 
+def test_enumeration_guard_bounds_every_possible_rank():
+    """C(n, j) is not monotone in j: a square 40 x 40 matrix may have rank 21, whose
+    enumeration has C(40, 20) lines; the guard must refuse it before any work."""
+    with pytest.raises(ValueError, match="too large"):
+        lp_sensitivities(np.ones((40, 40)), 0.5)
+
+
 def test_sketched_bad_input():
     A = heavy(50, 2, 0)
-    with pytest.raises(ValueError, match="p"):
+    with pytest.raises(ValueError, match="`p` >= 1"):
         lp_sensitivities(A, 0.5, method="sketched")
     with pytest.raises(ValueError, match="`n_samples`"):
         lp_sensitivities(A, 1, method="sketched", n_samples=0)
