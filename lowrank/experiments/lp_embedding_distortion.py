@@ -249,7 +249,9 @@ def _matrix_trials(M, p, sizes, rng, progress):
             continue
         for i, ratio_rng in enumerate(method_rng.spawn(len(ratios))):
             m = ratios[i] * d
-            q = sampling_probabilities(M, p, m, method=method, sensitivities=sens)
+            uses_sens = method in ("sensitivity", "combined")
+            q = sampling_probabilities(M, p, m, method=method,
+                                       sensitivities=sens if uses_sens else None)
             for t, g in enumerate(ratio_rng.spawn(n_trials)):
                 embed_rng, regress_rng = g.spawn(2)
                 distortion[k, i, t], size[k, i, t] = _distortion_trial(M, q, p, embed_rng,
