@@ -70,8 +70,9 @@ def _normal_equations(ptr, idx, vals, F, i, lam, P, G, b):
 
 
 @njit(cache=True, parallel=True)
-def solve_rows_exact(ptr, idx, vals, F, lam, P, out):
-    """Exact least squares per row: ``out[i] = argmin ||F_O x - m_i||^2 + lam x^T P x``.
+def solve_rows_exact(ptr, idx, vals, F, lam, weighted, P, out):
+    """Exact least squares per row: ``out[i] = argmin ||F_O x - m_i||^2 + lam_i x^T P x``
+    with ``lam_i = lam`` (or ``lam |O_i|`` when ``weighted``).
 
     Rows without observations get 0.  Returns the number of rows whose normal equations
     were not positive definite; those are solved with an added ridge of ``1e-12``
@@ -85,19 +86,21 @@ def solve_rows_exact(ptr, idx, vals, F, lam, P, out):
         G = np.empty((k, k), dtype=F.dtype)
         b = np.empty(k, dtype=F.dtype)
         for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
-            if ptr[i + 1] == ptr[i] and lam == 0.0:
+            lam_i = lam * (ptr[i + 1] - ptr[i]) if weighted else lam
+            if ptr[i + 1] == ptr[i]:
                 out[i, :] = 0.0
                 continue
-            if not _exact_row(ptr, idx, vals, F, i, lam, P, G, b, out[i]):
+            if not _exact_row(ptr, idx, vals, F, i, lam_i, P, G, b, out[i]):
                 failures[blk] += 1
     return failures.sum()
 
 
 @njit(cache=True, parallel=True)
-def solve_rows_cg(ptr, idx, vals, Q, lam, P, X, rtol, max_steps, steps):
+def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, steps):
     """Warm-started conjugate gradients per row, in place of ``X``.
 
-    Solves ``(Q_O^T Q_O + lam P) x = Q_O^T m_i`` from ``x = X[i]`` until the residual is
+    Solves ``(Q_O^T Q_O + lam P) x = Q_O^T m_i`` (``lam = lam_all``, or
+    ``lam_all |O_i|`` when ``weighted``) from ``x = X[i]`` until the residual is
     at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm start's residual).  A
     row that needs more than ``max_steps`` steps is finished by an exact Cholesky solve
     (``steps[i] = -1`` marks it); ``steps[i]`` is otherwise the number of CG steps.
@@ -118,7 +121,8 @@ def solve_rows_cg(ptr, idx, vals, Q, lam, P, X, rtol, max_steps, steps):
             start = ptr[i]
             stop = ptr[i + 1]
             x = X[i]
-            if stop == start and lam == 0.0:
+            lam = lam_all * (stop - start) if weighted else lam_all
+            if stop == start:
                 x[:] = 0.0
                 steps[i] = 0
                 continue

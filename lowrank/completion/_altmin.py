@@ -22,6 +22,7 @@ __all__ = ["CompletionResult", "altmin"]
 logger = logging.getLogger(__name__)
 
 _METHODS = ("robust", "exact")
+_WEIGHTINGS = ("uniform", "frequency")
 # Power iterations and oversampling of the randomized SVD that initializes the factors.
 _INIT_POWER_ITERATIONS = 4
 _INIT_OVERSAMPLING = 10
@@ -109,14 +110,18 @@ def _index_array(values, name, bound):
 
 
 def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxiter=100,
-           tol=1e-10, regularization=0.0, max_cg_steps=None, validation=None,
-           duplicates="error", rng=None, callback=None, check_finite=True):
+           tol=1e-10, regularization=0.0, weighting="uniform", max_cg_steps=None,
+           validation=None, duplicates="error", rng=None, callback=None, check_finite=True):
     r"""Complete a partially observed matrix by alternating minimization.
 
     Finds ``U`` (m x rank) and ``V`` (n x rank) minimizing
 
         ``f(U, V) = sum_{(i, j) observed} (M_ij - u_i^T v_j)^2
-        + regularization * (||U||_F^2 + ||V||_F^2)``
+        + regularization * (sum_i c_i ||u_i||^2 + sum_j c_j ||v_j||^2)``
+
+    with ``c = 1`` (``weighting="uniform"``, the plain ridge) or ``c`` the number of
+    observations of the row or column (``weighting="frequency"``, the weighted-lambda
+    regularization of Zhou et al. 2008, which suits rating data with very uneven counts)
 
     by alternating exact or approximate least-squares updates of ``V`` (``U`` fixed) and
     ``U`` (``V`` fixed), from the top-``rank`` singular subspace of the rescaled
@@ -157,6 +162,8 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         Ridge weight ``lam >= 0`` of the factor penalty above.  With ``lam = 0`` every
         row and column needs at least ``rank`` observations; with ``lam > 0`` a row or
         column without observations gets a zero factor (it predicts 0).
+    weighting : {"uniform", "frequency"}
+        How the ridge weighs each row and column (see the objective above).
     max_cg_steps : int, optional
         Robust method: CG steps after which a row is finished by an exact solve
         (default ``max(5, rank // 4)``: past it, forming the row's Gram matrix is cheaper).
@@ -237,6 +244,7 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     maxiter = check_int(maxiter, "maxiter", low=1)
     tol = check_real(tol, "tol", low=0.0)
     lam = check_real(regularization, "regularization", low=0.0)
+    weighting = check_option(weighting, "weighting", _WEIGHTINGS)
     max_steps = max(5, rank // 4) if max_cg_steps is None else check_int(
         max_cg_steps, "max_cg_steps", low=0)
     if callback is not None and not callable(callback):
@@ -244,8 +252,8 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     held_out = None if validation is None else _check_validation(validation, obs.shape)
     _check_enough_observations(obs, rank, lam)
     rng = check_rng(rng)
-    return _Solver(obs, rank, method, solver_tol, maxiter, tol, lam, max_steps, held_out,
-                   callback).run(rng)
+    return _Solver(obs, rank, method, solver_tol, maxiter, tol, lam, weighting == "frequency",
+                   max_steps, held_out, callback).run(rng)
 
 
 def _check_validation(validation, shape):
@@ -263,14 +271,14 @@ def _check_validation(validation, shape):
 
 
 def _check_enough_observations(obs, rank, lam):
+    if lam > 0:  # the ridge makes every row's problem well posed
+        return
     m, n = obs.shape
     dof = rank * (m + n - rank)
     if obs.nnz < dof:
         raise ValueError(f"{obs.nnz} observations cannot determine a rank-{rank} "
-                         f"{m} x {n} matrix ({dof} degrees of freedom); lower `rank` or "
-                         "observe more entries.")
-    if lam > 0:
-        return
+                         f"{m} x {n} matrix ({dof} degrees of freedom); lower `rank`, "
+                         "observe more entries or pass `regularization` > 0.")
     for counts, what in ((obs.row_counts(), "row"), (obs.col_counts(), "column")):
         short = np.flatnonzero(counts < rank)
         if short.size:
@@ -285,7 +293,7 @@ def _check_enough_observations(obs, rank, lam):
 class _Solver:
     """State of one :func:`altmin` run."""
 
-    def __init__(self, obs, rank, method, solver_tol, maxiter, tol, lam, max_steps,
+    def __init__(self, obs, rank, method, solver_tol, maxiter, tol, lam, weighted, max_steps,
                  held_out, callback):
         self.obs = obs
         self.rank = rank
@@ -294,6 +302,7 @@ class _Solver:
         self.maxiter = maxiter
         self.tol = tol
         self.lam = lam
+        self.weighted = weighted
         self.max_steps = max_steps
         self.held_out = held_out
         self.callback = callback
@@ -361,14 +370,16 @@ class _Solver:
         ptr, idx, vals = self._layout(by_row)
         if self.method == "exact" or cold:
             out = np.empty_like(X)
-            self.kernels.solve_rows_exact(ptr, idx, vals, F, self.lam, self.eye, out)
+            self.kernels.solve_rows_exact(ptr, idx, vals, F, self.lam, self.weighted, self.eye,
+                                          out)
             steps.append(np.zeros(X.shape[0], dtype=np.int64))
             return out
         Q, R = scipy.linalg.qr(F, mode="economic", check_finite=False)
         d = np.abs(np.diag(R))
         if d.min() <= d.max() * F.shape[0] * np.finfo(self.dtype).eps:
             out = np.empty_like(X)  # the fixed factor lost rank: no QR preconditioner
-            self.kernels.solve_rows_exact(ptr, idx, vals, F, self.lam, self.eye, out)
+            self.kernels.solve_rows_exact(ptr, idx, vals, F, self.lam, self.weighted, self.eye,
+                                          out)
             steps.append(np.full(X.shape[0], -1, dtype=np.int64))
             return out
         # x = R^-1 w: entries q_i^T w, penalty lam w^T (R R^T)^-1 w
@@ -377,15 +388,20 @@ class _Solver:
         W = np.ascontiguousarray(X @ R.T)
         row_steps = np.zeros(X.shape[0], dtype=np.int64)
         self.kernels.solve_rows_cg(ptr, idx, vals, np.ascontiguousarray(Q), self.lam,
-                                   np.ascontiguousarray(P), W, tau, self.max_steps,
-                                   row_steps)
+                                   self.weighted, np.ascontiguousarray(P), W, tau,
+                                   self.max_steps, row_steps)
         steps.append(row_steps)
         return np.ascontiguousarray(W @ Rinv.T)
 
     def _residual(self, U, V):
         o = self.obs
         res, ref = self.kernels.observed_residual(o.row_ptr, o.row_cols, o.row_vals, U, V)
-        objective = res + self.lam * (float(np.sum(U * U)) + float(np.sum(V * V)))
+        if self.weighted:
+            penalty = (float(o.row_counts() @ np.sum(U * U, axis=1))
+                       + float(o.col_counts() @ np.sum(V * V, axis=1)))
+        else:
+            penalty = float(np.sum(U * U)) + float(np.sum(V * V))
+        objective = res + self.lam * penalty
         return (math.sqrt(res / ref) if ref > 0 else math.sqrt(res)), objective
 
     def _history_row(self, residual, objective, tau, steps, U, V, sweep_time, elapsed):
