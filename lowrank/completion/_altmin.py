@@ -335,6 +335,7 @@ class _Solver:
                 logger.debug("altmin sweep %d: residual %.3e, objective %.6e, tol %.1e",
                              sweep, residual, objective, tau)
                 decrease = (objective_old - objective) / objective if objective > 0 else 0.0
+                stop = self.callback is not None and bool(self.callback(sweep, U, V, residual))
                 if residual <= self.tol:
                     converged, message = True, f"residual {residual:.2e} <= tol={self.tol:g}"
                     break
@@ -343,7 +344,7 @@ class _Solver:
                     message = (f"stationary: the objective fell by {max(decrease, 0):.2e} "
                                f"<= tol={self.tol:g} in a sweep of exact updates")
                     break
-                if self.callback is not None and self.callback(sweep, U, V, residual):
+                if stop:
                     message = "stopped by callback"
                     break
                 if self.method == "robust" and decrease < _STALL:

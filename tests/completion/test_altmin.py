@@ -1,0 +1,308 @@
+"""Tests of lowrank.completion.altmin."""
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lowrank.completion import CompletionResult, altmin
+from lowrank.exceptions import ConvergenceWarning
+from lowrank.testing import low_rank_matrix, observation_mask
+
+
+def planted(m, n, k, per_row, *, cond=1.0, seed=0, dtype=np.float64):
+    """A rank-k m x n matrix (Haar factors, geometric spectrum) and about ``per_row``
+    k ln(n) uniformly sampled entries per row, without duplicates."""
+    M = low_rank_matrix((m, n), k, cond=cond, rng=seed).astype(dtype)
+    count = min(m * n, int(per_row * k * math.log(max(m, n)) * m))
+    mask = observation_mask((m, n), count, rng=seed + 1)
+    rows, cols = np.nonzero(mask)
+    return M, (rows, cols, M[rows, cols])
+
+
+def rel_error(res, M):
+    return np.linalg.norm(res.to_dense() - M) / np.linalg.norm(M)
+
+
+# ------------------------------------------------------------------ recovery
+
+
+@pytest.mark.parametrize("method", ["exact", "robust"])
+@pytest.mark.parametrize("cond", [3.0, 100.0])
+def test_noiseless_recovery_on_a_seed_list(method, cond):
+    """Relative Frobenius error <= 1e-6 at 4 k ln n observations per row, on 5 fixed
+    seeds; failure allowance: one seed at cond = 100 (the sample complexity grows like
+    cond^2)."""
+    failures = 0
+    for seed in range(5):
+        M, obs = planted(300, 200, 5, 4.0, cond=cond, seed=seed)
+        res = altmin(obs, 5, shape=M.shape, method=method, rng=seed, maxiter=300)
+        failures += not (res.converged and rel_error(res, M) <= 1e-6)
+    assert failures <= (1 if cond > 10 else 0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(1, 4), m=st.integers(60, 120),
+       n=st.integers(60, 120))
+def test_recovery_property(seed, k, m, n):
+    """Random incoherent rank-k matrices with 6 k ln n observations per row: both methods
+    converge and recover M, and agree with each other."""
+    M, obs = planted(m, n, k, 6.0, cond=2.0, seed=seed % 10_000)
+    exact = altmin(obs, k, shape=M.shape, method="exact", rng=0, maxiter=500)
+    robust = altmin(obs, k, shape=M.shape, method="robust", rng=0, maxiter=500)
+    assert exact.converged and robust.converged
+    assert rel_error(exact, M) <= 1e-6 and rel_error(robust, M) <= 1e-6
+    np.testing.assert_allclose(robust.to_dense(), exact.to_dense(), atol=1e-7 *
+                               np.abs(M).max())
+
+
+def test_robust_tracks_exact_sweep_for_sweep():
+    """With solver_tol = 1e-3 the robust iterates match exact AltMin's convergence."""
+    M, obs = planted(400, 300, 6, 4.0, cond=10.0, seed=3)
+    exact = altmin(obs, 6, shape=M.shape, method="exact", rng=0)
+    robust = altmin(obs, 6, shape=M.shape, method="robust", rng=0)
+    n = min(exact.n_iter, robust.n_iter)
+    ratio = robust.history["residual"][:n] / exact.history["residual"][:n]
+    assert np.all(ratio < 3.0)
+    assert abs(robust.n_iter - exact.n_iter) <= 2
+    assert np.all(robust.history["mean_inner_steps"][1:] > 0)
+
+
+def test_robust_row_solves_meet_their_tolerance():
+    """After a robust half-sweep each row's normal-equation residual is at most
+    solver_tol times the warm start's (checked against the exact row solves)."""
+    from lowrank._kernels import completion as kernels
+    from lowrank.completion import as_observations
+
+    M, obs = planted(300, 200, 5, 4.0, cond=10.0, seed=1)
+    o = as_observations(obs, shape=M.shape)
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((200, 5)))[0]
+    X0 = rng.standard_normal((300, 5))
+    X = X0.copy()
+    steps = np.zeros(300, dtype=np.int64)
+    eye = np.eye(5)
+    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, Q, 0.0, False, eye, X, 1e-3,
+                          50, steps)
+    for i in range(0, 300, 17):
+        cols = o.row_cols[o.row_ptr[i]:o.row_ptr[i + 1]]
+        vals = o.row_vals[o.row_ptr[i]:o.row_ptr[i + 1]]
+        G, b = Q[cols].T @ Q[cols], Q[cols].T @ vals
+        r0, r = np.linalg.norm(b - G @ X0[i]), np.linalg.norm(b - G @ X[i])
+        assert steps[i] >= 0
+        assert r <= 1e-3 * r0 * (1 + 1e-8) + 1e-12
+
+
+def test_error_proportional_to_noise():
+    """Noise of level s: the recovery error grows about linearly in s."""
+    M, (rows, cols, vals) = planted(300, 250, 4, 8.0, seed=5)
+    noise = np.random.default_rng(9).standard_normal(vals.size)
+    errors = []
+    for level in (1e-4, 1e-3, 1e-2):
+        scale = level * np.abs(vals).std()
+        res = altmin((rows, cols, vals + scale * noise), 4, shape=M.shape, method="exact",
+                     rng=0, tol=1e-12)
+        errors.append(rel_error(res, M))
+    ratios = np.array(errors[1:]) / np.array(errors[:-1])
+    assert np.all((ratios > 5) & (ratios < 20)), errors
+
+
+def test_invariant_to_permuting_rows_and_columns():
+    M, (rows, cols, vals) = planted(200, 150, 3, 6.0, seed=2)
+    res = altmin((rows, cols, vals), 3, shape=M.shape, method="exact", rng=0)
+    pr, pc = np.random.default_rng(1).permutation(200), np.random.default_rng(2).permutation(150)
+    inv_r, inv_c = np.argsort(pr), np.argsort(pc)
+    permuted = altmin((inv_r[rows], inv_c[cols], vals), 3, shape=M.shape, method="exact",
+                      rng=0)
+    np.testing.assert_allclose(permuted.to_dense()[inv_r][:, inv_c], res.to_dense(),
+                               atol=1e-8)
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def test_input_forms_agree():
+    M, (rows, cols, vals) = planted(120, 90, 3, 6.0, seed=4)
+    ref = altmin((rows, cols, vals), 3, shape=M.shape, rng=0).to_dense()
+    sparse = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=M.shape)
+    dense = np.full(M.shape, np.nan)
+    dense[rows, cols] = vals
+    for observed in (sparse, sparse.tocsr(), sparse.tocsc(), dense):
+        np.testing.assert_allclose(altmin(observed, 3, rng=0).to_dense(), ref, atol=1e-10)
+
+
+def test_explicit_zeros_are_observations():
+    M, (rows, cols, vals) = planted(100, 80, 2, 8.0, seed=6)
+    vals = vals.copy()
+    vals[:5] = 0.0
+    A = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=M.shape)
+    assert A.nnz == rows.size  # explicit zeros stored
+    res = altmin(A, 2, rng=0, regularization=1e-6, maxiter=500, tol=1e-9)
+    assert res.converged
+    # the zeros pull the fit: they are data, not missing entries
+    full = altmin((rows[5:], cols[5:], vals[5:]), 2, shape=M.shape, rng=0)
+    assert not np.allclose(res.predict(rows[:5], cols[:5]), full.predict(rows[:5], cols[:5]))
+
+
+def test_empty_rows_with_and_without_ridge():
+    M, (rows, cols, vals) = planted(100, 80, 2, 8.0, seed=7)
+    keep = rows != 10
+    with pytest.raises(ValueError, match="fewer than rank"):
+        altmin((rows[keep], cols[keep], vals[keep]), 2, shape=M.shape)
+    res = altmin((rows[keep], cols[keep], vals[keep]), 2, shape=M.shape, regularization=1e-3,
+                 rng=0, maxiter=500, tol=1e-6)
+    assert res.converged and "stationary" in res.message
+    assert np.all(res.U[10] == 0) and np.all(np.isfinite(res.U)) and np.all(np.isfinite(res.V))
+
+
+def test_duplicates():
+    rows, cols, vals = np.array([0, 1, 1, 2]), np.array([0, 1, 1, 2]), np.ones(4)
+    with pytest.raises(ValueError, match="duplicate"):
+        altmin((rows, cols, vals), 1, shape=(3, 3))
+
+
+@pytest.mark.parametrize("method", ["exact", "robust"])
+def test_float32_preserved(method):
+    M, (rows, cols, vals) = planted(150, 100, 3, 6.0, seed=8)
+    res = altmin((rows, cols, vals.astype(np.float32)), 3, shape=M.shape, method=method,
+                 rng=0, tol=1e-5)
+    assert res.U.dtype == np.float32 and res.V.dtype == np.float32
+    assert res.converged and rel_error(res, M) <= 1e-4
+
+
+def test_same_rng_same_result_and_thread_independence():
+    M, obs = planted(200, 150, 4, 5.0, seed=9)
+    a = altmin(obs, 4, shape=M.shape, rng=3)
+    b = altmin(obs, 4, shape=M.shape, rng=3)
+    np.testing.assert_array_equal(a.U, b.U)
+    np.testing.assert_array_equal(a.V, b.V)
+    script = textwrap.dedent("""
+        import numpy as np, sys
+        sys.path.insert(0, %r)
+        from test_altmin import planted
+        from lowrank.completion import altmin
+        M, obs = planted(200, 150, 4, 5.0, seed=9)
+        res = altmin(obs, 4, shape=M.shape, rng=3, method="robust")
+        sys.stdout.write(res.U.tobytes().hex()[:4000] + res.V.tobytes().hex()[-4000:])
+    """) % os.path.dirname(__file__)
+    outputs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
+        outputs.append(subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                                      capture_output=True, text=True, timeout=300).stdout)
+    assert outputs[0] == outputs[1]
+
+
+# ------------------------------------------------------------------ result object
+
+
+def test_result_object_and_history():
+    M, (rows, cols, vals) = planted(150, 100, 3, 6.0, seed=10)
+    seen = []
+    res = altmin((rows, cols, vals), 3, shape=M.shape, validation=(rows[:50], cols[:50],
+                 vals[:50]), rng=0, callback=lambda k, U, V, e: seen.append(e) and False)
+    assert isinstance(res, CompletionResult) and res.shape == M.shape
+    h = res.history
+    assert len(h["residual"]) == res.n_iter == len(seen)
+    assert np.all(h["validation_rmse"] >= 0) and h["validation_rmse"][-1] < 1e-6
+    assert np.all(np.diff(h["time"]) >= 0) and np.all(h["sweep_time"] > 0)
+    assert "CompletionResult(" in repr(res)
+    np.testing.assert_allclose(res.predict(rows, cols), vals, atol=1e-7)
+    stop = altmin((rows, cols, vals), 3, shape=M.shape, rng=0,
+                  callback=lambda k, U, V, e: k == 2)
+    assert stop.n_iter == 2 and not stop.converged and stop.message == "stopped by callback"
+
+
+def test_maxiter_warns():
+    M, obs = planted(150, 100, 3, 6.0, seed=11)
+    with pytest.warns(ConvergenceWarning, match="maxiter=2"):
+        res = altmin(obs, 3, shape=M.shape, rng=0, maxiter=2)
+    assert not res.converged and res.n_iter == 2
+
+
+def test_regularized_objective_decreases_monotonically():
+    M, (rows, cols, vals) = planted(200, 150, 4, 5.0, seed=12)
+    noisy = vals + 0.1 * np.random.default_rng(0).standard_normal(vals.size)
+    for weighting in ("uniform", "frequency"):
+        res = altmin((rows, cols, noisy), 4, shape=M.shape, method="exact",
+                     regularization=0.5, weighting=weighting, rng=0, tol=1e-9)
+        f = res.history["objective"]
+        assert np.all(np.diff(f) <= 1e-9 * f[0]) and res.converged
+
+
+def test_to_dense_limit_and_predict_checks():
+    M, obs = planted(60, 50, 2, 8.0, seed=13)
+    res = altmin(obs, 2, shape=M.shape, rng=0)
+    with pytest.raises(ValueError, match="\\[0, 60\\)"):
+        res.predict([60], [0])
+    with pytest.raises(TypeError, match="integer"):
+        res.predict([0.5], [0])
+    big = CompletionResult(U=np.zeros((10**5, 1)), V=np.zeros((10**4, 1)), rank=1,
+                           method="exact", regularization=0.0, converged=True, n_iter=0,
+                           history={}, message="")
+    with pytest.raises(ValueError, match="predict"):
+        big.to_dense()
+
+
+# ------------------------------------------------------------------ bad input
+
+
+class TestBadInput:
+    M, obs = planted(60, 50, 2, 8.0, seed=14)
+
+    @pytest.mark.parametrize("rank", [0, -1, 51])
+    def test_rank(self, rank):
+        with pytest.raises(ValueError, match="`rank`"):
+            altmin(self.obs, rank, shape=self.M.shape)
+
+    def test_non_finite_values(self):
+        rows, cols, vals = self.obs
+        bad = vals.copy()
+        bad[3] = np.inf
+        with pytest.raises(ValueError, match="finite"):
+            altmin((rows, cols, bad), 2, shape=self.M.shape)
+        dense = np.full(self.M.shape, np.nan)
+        dense[rows, cols] = bad
+        with pytest.raises(ValueError, match="finite"):
+            altmin(dense, 2)
+
+    def test_options(self):
+        for kwargs, match in (({"method": "als"}, "`method`"), ({"solver_tol": 0}, "solver_tol"),
+                              ({"maxiter": 0}, "`maxiter`"), ({"tol": -1}, "`tol`"),
+                              ({"regularization": -1.0}, "`regularization`"),
+                              ({"weighting": "idf"}, "`weighting`"),
+                              ({"max_cg_steps": -1}, "`max_cg_steps`")):
+            with pytest.raises(ValueError, match=match):
+                altmin(self.obs, 2, shape=self.M.shape, **kwargs)
+        with pytest.raises(TypeError, match="`callback`"):
+            altmin(self.obs, 2, shape=self.M.shape, callback=1)
+        with pytest.raises(TypeError, match="validation"):
+            altmin(self.obs, 2, shape=self.M.shape, validation=[1, 2])
+
+    def test_too_few_observations(self):
+        rows, cols, vals = self.obs
+        with pytest.raises(ValueError, match="degrees of freedom"):
+            altmin((rows[:100], cols[:100], vals[:100]), 2, shape=self.M.shape)
+
+    def test_shape_required_for_tuples(self):
+        with pytest.raises((TypeError, ValueError), match="shape"):
+            altmin(self.obs, 2)
+
+    def test_validation_happens_before_work(self, monkeypatch):
+        import lowrank.completion._altmin as module
+
+        def fail(*args, **kwargs):
+            raise AssertionError("work started before validation")
+
+        monkeypatch.setattr(module, "_initial_left_factor", fail)
+        with pytest.raises(ValueError, match="`method`"):
+            altmin(self.obs, 2, shape=self.M.shape, method="nope")
+        with pytest.raises(ValueError, match="`rank`"):
+            altmin(self.obs, 99, shape=self.M.shape)
