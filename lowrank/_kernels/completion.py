@@ -56,17 +56,17 @@ def _normal_equations(ptr, idx, vals, F, i, lam, P, G, b):
         b[a] = 0.0
         for c in range(k):
             G[a, c] = lam * P[a, c]
+    # Full rank-one updates (contiguous rows of length k vectorize; the triangle alone
+    # ran slower despite half the flops).
     for t in range(ptr[i], ptr[i + 1]):
         f = F[idx[t]]
         v = vals[t]
         for a in range(k):
             fa = f[a]
             b[a] += v * fa
-            for c in range(a + 1):
-                G[a, c] += fa * f[c]
-    for a in range(k):
-        for c in range(a + 1, k):
-            G[a, c] = G[c, a]
+            g = G[a]
+            for c in range(k):
+                g[c] += fa * f[c]
 
 
 @njit(cache=True, parallel=True)
@@ -104,20 +104,27 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
     at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm start's residual).  A
     row that needs more than ``max_steps`` steps is finished by an exact Cholesky solve
     (``steps[i] = -1`` marks it); ``steps[i]`` is otherwise the number of CG steps.
-    Each step is one pass over the row's observations: ``Q_O^T (Q_O d)`` is accumulated
-    observation by observation (a dot product and an update of length ``k`` each).
+    The row's observed rows of ``Q`` are first gathered into a contiguous buffer; each
+    step is then one pass over it: ``Q_O^T (Q_O d)`` is accumulated observation by
+    observation (a dot product and an update of length ``k`` each).
     """
     n_rows = ptr.shape[0] - 1
     k = Q.shape[1]
     eps = np.finfo(Q.dtype).eps
     n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
     for blk in prange(n_blocks):
+        first = blk * _BLOCK
+        last = min(n_rows, first + _BLOCK)
+        longest = 0
+        for i in range(first, last):
+            longest = max(longest, ptr[i + 1] - ptr[i])
+        B = np.empty((longest, k), dtype=Q.dtype)
         G = np.empty((k, k), dtype=Q.dtype)
         b = np.empty(k, dtype=Q.dtype)
         r = np.empty(k, dtype=Q.dtype)
         d = np.empty(k, dtype=Q.dtype)
         Ad = np.empty(k, dtype=Q.dtype)
-        for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
+        for i in range(first, last):
             start = ptr[i]
             stop = ptr[i + 1]
             x = X[i]
@@ -131,9 +138,16 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
             for a in range(k):
                 b[a] = 0.0
                 r[a] = -r[a]
-            for t in range(start, stop):
-                q = Q[idx[t]]
-                v = vals[t]
+            count = stop - start
+            if _exact_is_cheaper(count, k, rtol, max_steps):
+                _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x)
+                steps[i] = -1
+                continue
+            for t in range(count):
+                B[t] = Q[idx[start + t]]
+            for t in range(count):
+                q = B[t]
+                v = vals[start + t]
                 e = v - _dot(q, x, k)
                 for a in range(k):
                     b[a] += v * q[a]
@@ -151,8 +165,8 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
                     n_steps = -1
                     break
                 _penalty(lam, P, d, Ad)
-                for t in range(start, stop):
-                    q = Q[idx[t]]
+                for t in range(count):
+                    q = B[t]
                     y = _dot(q, d, k)
                     for a in range(k):
                         Ad[a] += y * q[a]
@@ -176,6 +190,31 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
             if n_steps == -1:  # too slow or breakdown: finish exactly
                 _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x)
             steps[i] = n_steps
+
+
+# A CG step streams the row twice per observation (a dot product and an update), which
+# ran about 1.5 times slower per flop than the Gram matrix's rank-one updates.
+_CG_FLOP_PENALTY = 1.5
+
+
+@njit(cache=True, inline="always")
+def _exact_is_cheaper(count, k, rtol, max_steps):
+    """Whether forming the row's Gram matrix costs less than the CG steps it needs.
+
+    With an orthonormal fixed factor and uniform sampling, the Gram matrix of ``count``
+    observations has condition about ``((1 + sqrt(k/count)) / (1 - sqrt(k/count)))^2``;
+    CG then contracts by ``(sqrt(c) - 1) / (sqrt(c) + 1) = sqrt(k / count)`` per step and
+    needs about ``log(rtol) / log(sqrt(k / count))`` steps of ``4 k count`` flops each,
+    against ``count k^2 + k^3 / 3`` for the exact solve.
+    """
+    if count <= k:
+        return True
+    predicted = np.log(rtol) / np.log(np.sqrt(k / count))
+    if predicted > max_steps:  # CG would stop at the cap and finish exactly anyway
+        return True
+    n_steps = predicted + 1.0
+    cg = _CG_FLOP_PENALTY * 4.0 * k * count * n_steps
+    return cg > count * k * k + k * k * k / 3.0
 
 
 @njit(cache=True, inline="always")
