@@ -96,14 +96,17 @@ def solve_rows_exact(ptr, idx, vals, F, lam, weighted, P, out):
 
 
 @njit(cache=True, parallel=True)
-def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, steps):
+def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, steps,
+                  by_cost=True):
     """Warm-started conjugate gradients per row, in place of ``X``.
 
     Solves ``(Q_O^T Q_O + lam P) x = Q_O^T m_i`` (``lam = lam_all``, or
     ``lam_all |O_i|`` when ``weighted``) from ``x = X[i]`` until the residual is
     at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm start's residual).  A
     row that needs more than ``max_steps`` steps is finished by an exact Cholesky solve
-    (``steps[i] = -1`` marks it); ``steps[i]`` is otherwise the number of CG steps.
+    (``steps[i] = -1`` marks it), and so is, from the start, a row for which
+    :func:`_exact_is_cheaper` (when ``by_cost``); ``steps[i]`` is otherwise the number
+    of CG steps.
     The row's observed rows of ``Q`` are first gathered into a contiguous buffer; each
     step is then one pass over it: ``Q_O^T (Q_O d)`` is accumulated observation by
     observation (a dot product and an update of length ``k`` each).
@@ -139,7 +142,7 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
                 b[a] = 0.0
                 r[a] = -r[a]
             count = stop - start
-            if _exact_is_cheaper(count, k, rtol, max_steps):
+            if by_cost and _exact_is_cheaper(count, k, rtol, max_steps):
                 _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x)
                 steps[i] = -1
                 continue
