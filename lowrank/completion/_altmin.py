@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 _METHODS = ("robust", "exact")
 _WEIGHTINGS = ("uniform", "frequency")
 # Power iterations and oversampling of the randomized SVD that initializes the factors.
-_INIT_POWER_ITERATIONS = 4
+_INIT_POWER_ITERATIONS = 2
 _INIT_OVERSAMPLING = 10
 # The robust method tightens its per-row tolerance by this factor when a sweep lowers the
 # objective by less than _STALL of its value, down to _SOLVER_TOL_FLOOR.
@@ -196,7 +196,7 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     Notes
     -----
     **Initialization.** The top-``rank`` left singular vectors of ``P_O(M) / p``
-    (``p = |O| / (m n)``) by a randomized SVD with 4 power iterations on the sparse
+    (``p = |O| / (m n)``) by a randomized SVD with 2 power iterations on the sparse
     operator (never densified); no sample splitting and no clipping (the analysis' proof
     devices, which need the unknown incoherence).
 
