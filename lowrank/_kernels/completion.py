@@ -21,11 +21,12 @@ def _cholesky_solve(G, b, x):
     Returns False when ``G`` is not numerically positive definite.
     """
     k = G.shape[0]
+    floor = k * np.finfo(G.dtype).eps
     for j in range(k):
         s = G[j, j]
         for t in range(j):
             s -= G[j, t] * G[j, t]
-        if not s > 0.0:
+        if not s > floor * G[j, j]:  # a pivot at rounding level: numerically singular
             return False
         d = np.sqrt(s)
         G[j, j] = d
@@ -70,29 +71,27 @@ def _normal_equations(ptr, idx, vals, F, i, lam, P, G, b):
 
 
 @njit(cache=True, parallel=True)
-def solve_rows_exact(ptr, idx, vals, F, lam, weighted, P, out):
+def solve_rows_exact(ptr, idx, vals, F, lam, weighted, P, out, flags):
     """Exact least squares per row: ``out[i] = argmin ||F_O x - m_i||^2 + lam_i x^T P x``
     with ``lam_i = lam`` (or ``lam |O_i|`` when ``weighted``).
 
-    Rows without observations get 0.  Returns the number of rows whose normal equations
-    were not positive definite; those are solved with an added ridge of ``1e-12``
-    times the mean diagonal (the minimum-norm direction is then approached).
+    Rows without observations get 0.  ``flags[i]`` is -1 (solved exactly) or -2 (the
+    normal equations were numerically singular and got the small ridge of
+    :func:`_exact_row`), the codes of :func:`solve_rows_cg`'s ``steps``.
     """
     n_rows = ptr.shape[0] - 1
     k = F.shape[1]
     n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
-    failures = np.zeros(n_blocks, dtype=np.int64)
     for blk in prange(n_blocks):
         G = np.empty((k, k), dtype=F.dtype)
         b = np.empty(k, dtype=F.dtype)
         for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
             lam_i = lam * (ptr[i + 1] - ptr[i]) if weighted else lam
+            flags[i] = -1
             if ptr[i + 1] == ptr[i]:
                 out[i, :] = 0.0
-                continue
-            if not _exact_row(ptr, idx, vals, F, i, lam_i, P, G, b, out[i]):
-                failures[blk] += 1
-    return failures.sum()
+            elif not _exact_row(ptr, idx, vals, F, i, lam_i, P, G, b, out[i]):
+                flags[i] = -2
 
 
 @njit(cache=True, parallel=True)
@@ -104,9 +103,9 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
     ``lam_all |O_i|`` when ``weighted``) from ``x = X[i]`` until the residual is
     at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm start's residual).  A
     row that needs more than ``max_steps`` steps is finished by an exact Cholesky solve
-    (``steps[i] = -1`` marks it), and so is, from the start, a row for which
-    :func:`_exact_is_cheaper` (when ``by_cost``); ``steps[i]`` is otherwise the number
-    of CG steps.
+    (``steps[i] = -1`` marks it, -2 when that needed a rescue ridge), and so is, from
+    the start, a row for which :func:`_exact_is_cheaper` (when ``by_cost``);
+    ``steps[i]`` is otherwise the number of CG steps.
     The row's observed rows of ``Q`` are first gathered into a contiguous buffer; each
     step is then one pass over it: ``Q_O^T (Q_O d)`` is accumulated observation by
     observation (a dot product and an update of length ``k`` each).
@@ -136,16 +135,15 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
                 x[:] = 0.0
                 steps[i] = 0
                 continue
+            count = stop - start
+            if by_cost and _exact_is_cheaper(count, k, rtol, max_steps):
+                steps[i] = -1 if _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x) else -2
+                continue
             # one pass: b = Q_O^T m and r = b - Q_O^T Q_O x - lam P x
             _penalty(lam, P, x, r)
             for a in range(k):
                 b[a] = 0.0
                 r[a] = -r[a]
-            count = stop - start
-            if by_cost and _exact_is_cheaper(count, k, rtol, max_steps):
-                _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x)
-                steps[i] = -1
-                continue
             for t in range(count):
                 B[t] = Q[idx[start + t]]
             for t in range(count):
@@ -190,8 +188,8 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
                 for a in range(k):
                     d[a] = r[a] + beta * d[a]
                 n_steps += 1
-            if n_steps == -1:  # too slow or breakdown: finish exactly
-                _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x)
+            if n_steps == -1 and not _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x):
+                n_steps = -2  # too slow or breakdown: finished exactly (rescued)
             steps[i] = n_steps
 
 
@@ -222,8 +220,9 @@ def _exact_is_cheaper(count, k, rtol, max_steps):
 
 @njit(cache=True, inline="always")
 def _exact_row(ptr, idx, vals, F, i, lam, P, G, b, x):
-    """``x`` = the row's exact solution; a ``1e-12`` relative ridge rescues a singular
-    Gram matrix.  Returns False when that was needed."""
+    """``x`` = the row's exact solution; a small relative ridge (``max(1e-12,
+    10 k eps)`` times the mean diagonal) rescues a singular Gram matrix, which gives
+    about the minimum-norm solution.  Returns False when that was needed."""
     k = F.shape[1]
     _normal_equations(ptr, idx, vals, F, i, lam, P, G, b)
     if _cholesky_solve(G, b, x):
@@ -232,8 +231,10 @@ def _exact_row(ptr, idx, vals, F, i, lam, P, G, b, x):
     shift = 0.0
     for a in range(k):
         shift += G[a, a]
+    info = np.finfo(G.dtype)
+    shift = max(1e-12, 10.0 * k * info.eps) * shift / k + info.tiny
     for a in range(k):
-        G[a, a] += 1e-12 * shift / k + 1e-300
+        G[a, a] += shift
     if not _cholesky_solve(G, b, x):
         x[:] = 0.0
     return False
@@ -287,12 +288,13 @@ def observed_residual(ptr, idx, vals, U, V):
             u = U[i]
             for t in range(ptr[i], ptr[i + 1]):
                 v = V[idx[t]]
-                p = 0.0
+                p = 0.0  # float64 accumulators: float32 squares of 1e20 would overflow
                 for a in range(k):
-                    p += u[a] * v[a]
-                e = vals[t] - p
+                    p += np.float64(u[a]) * np.float64(v[a])
+                m = np.float64(vals[t])
+                e = m - p
                 s_res += e * e
-                s_ref += vals[t] * vals[t]
+                s_ref += m * m
         res[blk] = s_res
         ref[blk] = s_ref
     return res.sum(), ref.sum()

@@ -187,20 +187,110 @@ def test_same_rng_same_result_and_thread_independence():
     np.testing.assert_array_equal(a.U, b.U)
     np.testing.assert_array_equal(a.V, b.V)
     script = textwrap.dedent("""
-        import numpy as np, sys
+        import hashlib, sys
         sys.path.insert(0, %r)
+        import lowrank._kernels
+        lowrank._kernels._SERIAL_WORK = 0  # the kernels would otherwise run on one thread
         from test_altmin import planted
         from lowrank.completion import altmin
-        M, obs = planted(200, 150, 4, 5.0, seed=9)
-        res = altmin(obs, 4, shape=M.shape, rng=3, method="robust")
-        sys.stdout.write(res.U.tobytes().hex()[:4000] + res.V.tobytes().hex()[-4000:])
+        M, obs = planted(120, 1500, 32, 7.0, seed=9)
+        res = altmin(obs, 32, shape=M.shape, rng=3, method="robust", maxiter=4, tol=0.0)
+        sys.stdout.write(hashlib.sha256(res.U.tobytes() + res.V.tobytes()).hexdigest())
     """) % os.path.dirname(__file__)
     outputs = []
     for threads in ("1", "2"):
-        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads, PYTHONWARNINGS="ignore")
         outputs.append(subprocess.run([sys.executable, "-c", script], env=env, check=True,
                                       capture_output=True, text=True, timeout=300).stdout)
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("dtype, factor", [(np.float64, 1e160), (np.float64, 1e-200),
+                                           (np.float32, 1e20), (np.float32, 1e-20)])
+def test_huge_and_tiny_values(dtype, factor):
+    """Values near the overflow or underflow threshold are rescaled internally (review:
+    U = 0 with converged=True before)."""
+    M, (rows, cols, vals) = planted(120, 100, 3, 6.0, seed=15)
+    res = altmin((rows, cols, (vals * factor).astype(dtype)), 3, shape=M.shape, rng=0,
+                 tol=1e-5 if dtype == np.float32 else 1e-10)
+    assert res.converged and res.U.dtype == dtype
+    assert np.all(np.isfinite(res.U)) and np.all(np.isfinite(res.V))
+    pred = res.predict(rows, cols).astype(np.float64) / factor
+    assert np.linalg.norm(pred - vals) <= 1e-4 * np.linalg.norm(vals)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_singular_rows_get_a_minimum_norm_like_fit(dtype):
+    """Rows whose Gram matrix is singular (two identical columns of the fixed factor) are
+    rescued by a tiny ridge, in float32 too (review: float32 returned zeros)."""
+    from lowrank._kernels import completion as kernels
+    from lowrank.completion import as_observations
+
+    rng = np.random.default_rng(0)
+    f = rng.standard_normal((50, 1))
+    F = np.hstack([f, f]).astype(dtype)
+    rows = np.repeat(np.arange(20), 50)
+    cols = np.tile(np.arange(50), 20)
+    vals = (np.repeat(rng.standard_normal(20), 50) * f[cols, 0]).astype(dtype)
+    o = as_observations((rows, cols, vals), shape=(20, 50))
+    out = np.empty((20, 2), dtype=dtype)
+    flags = np.empty(20, dtype=np.int64)
+    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.0, False,
+                             np.eye(2, dtype=dtype), out, flags)
+    assert np.all(flags == -2)
+    fitted = np.einsum("ij,ij->i", out[rows], F[cols])
+    np.testing.assert_allclose(fitted, vals, rtol=1e-3 if dtype == np.float32 else 1e-6,
+                               atol=1e-3 if dtype == np.float32 else 1e-8)
+    # about the minimum-norm split (float32 rounding tilts it by a few per cent)
+    np.testing.assert_allclose(out[:, 0], out[:, 1], rtol=0.2 if dtype == np.float32 else 1e-3)
+
+
+@pytest.mark.parametrize("weighting", [False, True])
+def test_cg_with_ridge_matches_exact_rows(weighting):
+    from lowrank._kernels import completion as kernels
+    from lowrank.completion import as_observations
+
+    M, obs = planted(100, 400, 8, 10.0, seed=16)
+    o = as_observations(obs, shape=M.shape)
+    rng = np.random.default_rng(1)
+    F = rng.standard_normal((400, 8))
+    Q, R = np.linalg.qr(F)
+    Rinv = np.linalg.inv(R)
+    P = Rinv.T @ Rinv
+    exact = np.empty((100, 8))
+    flags = np.empty(100, dtype=np.int64)
+    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.3, weighting, np.eye(8),
+                             exact, flags)
+    W = rng.standard_normal((100, 8))
+    steps = np.zeros(100, dtype=np.int64)
+    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, Q, 0.3, weighting, P, W, 1e-12,
+                          100, steps, False)
+    assert np.all(steps > 0)
+    np.testing.assert_allclose(W @ Rinv.T, exact, rtol=1e-8, atol=1e-10)
+
+
+def test_robust_with_ridge_reaches_the_exact_objective():
+    M, (rows, cols, vals) = planted(120, 1500, 32, 7.0, seed=17)
+    noisy = vals + 0.01 * np.random.default_rng(0).standard_normal(vals.size)
+    kwargs = dict(shape=M.shape, regularization=0.1, rng=0, tol=1e-9, maxiter=300)
+    exact = altmin((rows, cols, noisy), 32, method="exact", **kwargs)
+    robust = altmin((rows, cols, noisy), 32, method="robust", **kwargs)
+    assert exact.converged and robust.converged
+    assert robust.history["mean_inner_steps"].max() > 0  # CG did run
+    assert robust.history["objective"][-1] == pytest.approx(exact.history["objective"][-1],
+                                                            rel=1e-6)
+
+
+def test_history_counts_and_no_premature_tightening():
+    M, obs = planted(120, 1500, 32, 7.0, cond=100.0, seed=18)
+    exact = altmin(obs, 32, shape=M.shape, method="exact", rng=0, maxiter=300)
+    assert np.all(exact.history["exact_rows"] == sum(M.shape))
+    assert np.all(exact.history["mean_inner_steps"] == 0)
+    robust = altmin(obs, 32, shape=M.shape, method="robust", rng=0, maxiter=300)
+    assert robust.converged
+    assert robust.history["exact_rows"][0] >= M.shape[1]  # the cold first half-sweep
+    # converging sweeps keep the loose tolerance (review: it fell to 1e-12 by sweep 18)
+    assert robust.history["solver_tol"][-1] == 1e-3
 
 
 # ------------------------------------------------------------------ result object
@@ -305,7 +395,13 @@ class TestBadInput:
             raise AssertionError("work started before validation")
 
         monkeypatch.setattr(module, "_initial_left_factor", fail)
-        with pytest.raises(ValueError, match="`method`"):
-            altmin(self.obs, 2, shape=self.M.shape, method="nope")
+        monkeypatch.setattr(module, "as_observations", fail)
+        for kwargs in ({"method": "nope"}, {"solver_tol": 2.0}, {"maxiter": 0}, {"tol": -1.0},
+                       {"regularization": -1.0}, {"weighting": "x"}, {"max_cg_steps": -1},
+                       {"callback": 3}):
+            with pytest.raises((ValueError, TypeError)):
+                altmin(self.obs, 2, shape=self.M.shape, **kwargs)
+        monkeypatch.undo()
+        monkeypatch.setattr(module, "_initial_left_factor", fail)
         with pytest.raises(ValueError, match="`rank`"):
             altmin(self.obs, 99, shape=self.M.shape)
