@@ -121,7 +121,8 @@ def _index_array(values, name, bound):
 
 def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxiter=100,
            tol=1e-10, regularization=0.0, weighting="uniform", max_cg_steps=None,
-           validation=None, duplicates="error", rng=None, callback=None, check_finite=True):
+           validation=None, split=False, clip=None, duplicates="error", rng=None,
+           callback=None, check_finite=True):
     r"""Complete a partially observed matrix by alternating minimization.
 
     Finds ``U`` (m x rank) and ``V`` (n x rank) minimizing
@@ -179,6 +180,16 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         (default ``max(5, rank // 4)``: past it, forming the row's Gram matrix is cheaper).
     validation : (rows, cols, values), optional
         Held-out entries; their RMSE is recorded per sweep in ``history``.
+    split : bool
+        The analysis' sample splitting (a proof device, off by default): the observations
+        are split at random into ``2 maxiter + 1`` parts, one for the initialization and
+        a fresh one for every half-sweep.  It spends the samples ``2 maxiter + 1`` times
+        over; rows left with too few observations in a part get a (near) minimum-norm
+        factor.  The residual and ``tol`` still use all observations.
+    clip : float, optional
+        The analysis' clipping (off by default): the incoherence ``mu`` of ``M``; entries
+        of the initial factor above ``2 mu sqrt(rank / m)`` in magnitude are zeroed before
+        it is re-orthonormalized.
     duplicates : {"error", "mean", "sum", "last"}
         What to do with repeated ``(row, col)`` observations.
     rng : None, int, numpy.random.Generator, ...
@@ -269,6 +280,10 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         max_cg_steps, "max_cg_steps", low=0)
     if callback is not None and not callable(callback):
         raise TypeError(f"`callback` must be callable; got {type(callback).__name__}.")
+    if not isinstance(split, (bool, np.bool_)):
+        raise TypeError(f"`split` must be a bool; got {split!r}.")
+    if clip is not None:
+        clip = check_real(clip, "clip", low=1.0)
     obs = as_observations(observed, shape=shape, duplicates=duplicates,
                           check_finite=check_finite)
     m, n = obs.shape
@@ -277,7 +292,7 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     _check_enough_observations(obs, rank, lam)
     rng = check_rng(rng)
     return _Solver(obs, rank, method, solver_tol, maxiter, tol, lam, weighting == "frequency",
-                   max_steps, held_out, callback).run(rng)
+                   max_steps, held_out, callback, bool(split), clip).run(rng)
 
 
 def _check_validation(validation, shape):
@@ -318,7 +333,7 @@ class _Solver:
     """State of one :func:`altmin` run."""
 
     def __init__(self, obs, rank, method, solver_tol, maxiter, tol, lam, weighted, max_steps,
-                 held_out, callback):
+                 held_out, callback, split, clip):
         self.obs = obs
         self.rank = rank
         self.method = method
@@ -333,8 +348,12 @@ class _Solver:
         self.dtype = obs.dtype
         self.eye = np.eye(rank, dtype=self.dtype)
         self.work = obs.nnz * rank
-        self.scale, self.row_vals, self.col_vals = _scaled_values(obs)
+        self.scale, row_vals, col_vals = _scaled_values(obs)
+        self.full = _Layout(obs.shape, obs.nnz, obs.dtype, obs.row_ptr, obs.row_cols, row_vals,
+                            obs.col_ptr, obs.col_rows, col_vals)
         self.lam_scaled = lam / self.scale
+        self.split = split
+        self.clip = clip
 
     def run(self, rng):
         from .._kernels import completion as kernels
@@ -342,8 +361,12 @@ class _Solver:
         self.kernels = kernels
         start = time.perf_counter()
         with threads_for(self.work), _blas_single_threaded():
-            U = _initial_left_factor(self.obs, self.row_vals, self.col_vals, self.rank, rng,
+            init_rng, split_rng = rng.spawn(2)
+            parts = _split(self.full, 2 * self.maxiter + 1, split_rng) if self.split else None
+            U = _initial_left_factor(parts[0] if parts else self.full, self.rank, init_rng,
                                      kernels)
+            if self.clip is not None:
+                U = _clipped(U, self.clip)
             V = np.zeros((self.obs.shape[1], self.rank), dtype=self.dtype)
             rows, converged, message = [], False, f"maxiter={self.maxiter} reached"
             tau = self.solver_tol
@@ -352,9 +375,11 @@ class _Solver:
                 t0 = time.perf_counter()
                 exact_now = self.method == "exact" or tau <= _SOLVER_TOL_FLOOR
                 steps = []
-                V = self._update(U, V, by_row=False, tau=tau, steps=steps,
+                v_part = parts[sweep] if parts else self.full
+                u_part = parts[self.maxiter + sweep] if parts else self.full
+                V = self._update(v_part, U, V, by_row=False, tau=tau, steps=steps,
                                  cold=sweep == 1)
-                U = self._update(V, U, by_row=True, tau=tau, steps=steps, cold=False)
+                U = self._update(u_part, V, U, by_row=True, tau=tau, steps=steps, cold=False)
                 residual, objective = self._residual(U, V)
                 rows.append(self._history_row(residual, objective, tau, steps, U, V,
                                               time.perf_counter() - t0,
@@ -400,15 +425,12 @@ class _Solver:
         """``sqrt(scale)``: the factors of the scaled problem times this are the answer."""
         return self.dtype.type(math.sqrt(self.scale))
 
-    def _layout(self, by_row):
-        o = self.obs
+    def _update(self, part, F, X, *, by_row, tau, steps, cold):
+        """New factor ``X`` given the fixed factor ``F``, from the observations ``part``."""
         if by_row:
-            return o.row_ptr, o.row_cols, self.row_vals
-        return o.col_ptr, o.col_rows, self.col_vals
-
-    def _update(self, F, X, *, by_row, tau, steps, cold):
-        """New factor ``X`` given the fixed factor ``F``."""
-        ptr, idx, vals = self._layout(by_row)
+            ptr, idx, vals = part.row_ptr, part.row_cols, part.row_vals
+        else:
+            ptr, idx, vals = part.col_ptr, part.col_rows, part.col_vals
         if self.method == "exact" or cold:
             return self._exact_update(ptr, idx, vals, F, X, steps)
         Q, R = scipy.linalg.qr(F, mode="economic", check_finite=False)
@@ -437,7 +459,8 @@ class _Solver:
 
     def _residual(self, U, V):
         o = self.obs
-        res, ref = self.kernels.observed_residual(o.row_ptr, o.row_cols, self.row_vals, U, V)
+        f = self.full
+        res, ref = self.kernels.observed_residual(f.row_ptr, f.row_cols, f.row_vals, U, V)
         if self.weighted:
             penalty = (float(o.row_counts() @ np.sum(U * U, axis=1))
                        + float(o.col_counts() @ np.sum(V * V, axis=1)))
@@ -491,7 +514,47 @@ def _blas_single_threaded():
         yield
 
 
-def _initial_left_factor(obs, vals_rows, vals_cols, rank, rng, kernels):
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """Observations (possibly scaled, or a part of a split) in row and column order."""
+
+    shape: tuple
+    nnz: int
+    dtype: np.dtype
+    row_ptr: np.ndarray
+    row_cols: np.ndarray
+    row_vals: np.ndarray
+    col_ptr: np.ndarray
+    col_rows: np.ndarray
+    col_vals: np.ndarray
+
+
+def _split(layout, n_parts, rng):
+    """The observations split uniformly at random into ``n_parts`` layouts."""
+    m = layout.shape[0]
+    rows = np.repeat(np.arange(m, dtype=layout.row_cols.dtype), np.diff(layout.row_ptr))
+    assign = rng.integers(0, n_parts, layout.nnz)
+    parts = []
+    for p in range(n_parts):
+        sel = assign == p
+        if not np.any(sel):
+            raise ValueError(f"split=True left part {p} of {n_parts} without observations; "
+                             "lower `maxiter` or observe more entries.")
+        o = as_observations((rows[sel], layout.row_cols[sel], layout.row_vals[sel]),
+                            shape=layout.shape, check_finite=False)
+        parts.append(_Layout(o.shape, o.nnz, o.dtype, o.row_ptr, o.row_cols, o.row_vals,
+                             o.col_ptr, o.col_rows, o.col_vals))
+    return parts
+
+
+def _clipped(U, mu):
+    """Zero the entries above ``2 mu sqrt(k / m)`` and re-orthonormalize (JNS13)."""
+    m, k = U.shape
+    U = np.where(np.abs(U) > 2.0 * mu * math.sqrt(k / m), 0.0, U).astype(U.dtype)
+    return np.ascontiguousarray(scipy.linalg.qr(U, mode="economic", check_finite=False)[0])
+
+
+def _initial_left_factor(obs, rank, rng, kernels):
     """Top-``rank`` left singular vectors of ``P_O(M) / p`` (randomized SVD)."""
     m, n = obs.shape
     scale = (m * n) / obs.nnz
@@ -499,11 +562,11 @@ def _initial_left_factor(obs, vals_rows, vals_cols, rank, rng, kernels):
     dtype = obs.dtype
 
     def times(X):  # P_O(M) X / p
-        return kernels.sparse_times_dense(obs.row_ptr, obs.row_cols, vals_rows,
+        return kernels.sparse_times_dense(obs.row_ptr, obs.row_cols, obs.row_vals,
                                           np.ascontiguousarray(X, dtype=dtype), scale)
 
     def times_t(X):  # P_O(M)^T X / p
-        return kernels.sparse_times_dense(obs.col_ptr, obs.col_rows, vals_cols,
+        return kernels.sparse_times_dense(obs.col_ptr, obs.col_rows, obs.col_vals,
                                           np.ascontiguousarray(X, dtype=dtype), scale)
 
     Y = times(rng.standard_normal((n, width)).astype(dtype))
