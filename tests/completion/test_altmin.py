@@ -285,10 +285,13 @@ def test_history_counts_and_no_premature_tightening():
     M, obs = planted(120, 1500, 32, 7.0, cond=100.0, seed=18)
     exact = altmin(obs, 32, shape=M.shape, method="exact", rng=0, maxiter=300)
     assert np.all(exact.history["exact_rows"] == sum(M.shape))
+    nnz = obs[0].size
+    np.testing.assert_allclose(exact.history["work"], 2 * nnz * 32**2 + sum(M.shape) * 32**3 / 3)
     assert np.all(exact.history["mean_inner_steps"] == 0)
     robust = altmin(obs, 32, shape=M.shape, method="robust", rng=0, maxiter=300)
     assert robust.converged
     assert robust.history["exact_rows"][0] >= M.shape[1]  # the cold first half-sweep
+    assert robust.history["work"][-1] < exact.history["work"][-1]
     # converging sweeps keep the loose tolerance (review: it fell to 1e-12 by sweep 18)
     assert robust.history["solver_tol"][-1] == 1e-3
 
