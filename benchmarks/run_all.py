@@ -15,6 +15,7 @@ import pathlib
 import sys
 import time
 
+import bench_completion
 import bench_lstsq
 import bench_sampling
 import bench_sketch
@@ -22,7 +23,7 @@ from _common import machine_markdown
 
 README = pathlib.Path(__file__).with_name("README.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling)
+BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling, bench_completion)
 
 
 def run(quick=False, repeats=5, log=sys.stderr):

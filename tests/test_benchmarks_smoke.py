@@ -77,6 +77,30 @@ def test_bench_sampling_quick(benchmarks_on_path):
     assert "lowrank sketched" in markdown and "lowrank lewis m=" in markdown
 
 
+def test_bench_completion_quick(benchmarks_on_path):
+    import bench_completion
+
+    result = bench_completion.main(quick=True, repeats=1, log=None)
+    _check_result(result, bench_completion.ROW_FIELDS, "completion")
+    rows = result["rows"]
+    assert {row["group"] for row in rows} == {"scaling", "large", "movielens"}
+    scaling = [row for row in rows if row["group"] == "scaling"]
+    ranks = bench_completion.QUICK["scaling_ranks"]
+    assert len(scaling) == 2 * len(ranks) * len(bench_completion.METHODS)
+    assert all(0 <= row["cholesky_fraction"] <= 1 for row in scaling)
+    large = [row for row in rows if row["group"] == "large"]
+    assert {row["method"] for row in large} == set(bench_completion.METHODS)
+    assert all(row["prep_s"] > 0 and row["prep_peak_mb"] > 0 for row in large)
+    movielens = {row["solver"]: row for row in rows if row["group"] == "movielens"}
+    assert {"training mean", "lowrank biases only", "lowrank altmin exact"} <= set(movielens)
+    # the reference split: the global-mean baseline of papers/completion_altmin.md
+    assert movielens["training mean"]["rmse"] == pytest.approx(1.0386, abs=5e-4)
+    assert movielens["lowrank altmin exact"]["rmse"] < movielens["lowrank biases only"]["rmse"]
+    assert result["movielens"]["n_test"] == 20302
+    markdown = bench_completion.to_markdown(result)
+    assert "| lowrank altmin exact |" in markdown and "fancyimpute" in markdown
+
+
 def test_run_all_replaces_only_the_results_section(benchmarks_on_path):
     import run_all
 

@@ -31,7 +31,7 @@ _INIT_OVERSAMPLING = 10
 # objective by less than _STALL of its value (progress has stalled), down to
 # _SOLVER_TOL_FLOOR.  Converging sweeps lower it by far more (a residual falling by 0.87
 # per sweep, as at condition number 100, lowers the objective by 24 %).
-_TIGHTEN = 10.0
+_TIGHTEN = 1000.0
 _STALL = 1e-3
 # A sweep of exact updates may raise the objective by rounding only.
 _ROUNDING_RISE = 1e-12
@@ -161,8 +161,8 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         ``O(|O| k^2)``.  See Notes.
     solver_tol : float
         Robust method: each row's CG stops when its residual falls below ``solver_tol``
-        times its warm start's residual.  Tightened tenfold whenever a sweep lowers the
-        objective by less than 0.1 % (progress has stalled), down to 1e-12.
+        times its warm start's residual.  Tightened a thousandfold whenever a sweep lowers
+        the objective by less than 0.1 % (progress has stalled), down to 1e-12.
     maxiter : int
         Maximum number of sweeps; reaching it warns
         :class:`~lowrank.exceptions.ConvergenceWarning`.

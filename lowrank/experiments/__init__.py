@@ -18,7 +18,13 @@ One module per figure, each with
 - ``F3``: :mod:`~lowrank.experiments.lp_embedding_distortion`, l_p subspace-embedding
   distortion of row sampling (uniform, leverage, root leverage, Lewis weights,
   sensitivities, combined) and the excess cost of l_p regression on the sample, versus
-  the expected sample count (``papers/sensitivity_sampling.md``).
+  the expected sample count (``papers/sensitivity_sampling.md``);
+- ``F4``: :mod:`~lowrank.experiments.completion_sweep_time`, time per alternating
+  minimization sweep of :func:`lowrank.completion.altmin` against the rank, robust versus
+  exact, at fixed ``|Ω|`` in the analysis' regime and a sparser one
+  (``papers/completion_altmin.md``);
+- ``F5``: :mod:`~lowrank.experiments.completion_recovery`, held-out error per sweep of
+  both methods at κ = 3 and 100, and the recovery rate against the samples per row.
 
 Importing this package imports NumPy and :mod:`lowrank` only; Matplotlib and tqdm are
 needed by ``plot`` and by the command line (the ``figures`` extra).
@@ -27,10 +33,16 @@ Examples
 --------
 >>> from lowrank.experiments import FIGURES
 >>> sorted(FIGURES)
-['F1', 'F2', 'F3']
+['F1', 'F2', 'F3', 'F4', 'F5']
 """
 
-from . import linf_error_vs_dimension, linf_error_vs_sketch_size, lp_embedding_distortion
+from . import (
+    completion_recovery,
+    completion_sweep_time,
+    linf_error_vs_dimension,
+    linf_error_vs_sketch_size,
+    lp_embedding_distortion,
+)
 
 __all__ = ["FIGURES"]
 
@@ -39,4 +51,6 @@ FIGURES = {
     "F1": linf_error_vs_sketch_size,
     "F2": linf_error_vs_dimension,
     "F3": lp_embedding_distortion,
+    "F4": completion_sweep_time,
+    "F5": completion_recovery,
 }

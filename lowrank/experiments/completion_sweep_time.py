@@ -10,7 +10,10 @@ the figure shows how the cost of one sweep grows with k at fixed ``|Ω|``:
   memory traffic and per-row overheads flatten it);
 - ``method="robust"`` runs warm-started conjugate gradients preconditioned by a QR of the
   fixed factor: ``O(|Ω| k s̄ + (m + n) k²)``, slope 1 plus the growth of the mean number
-  ``s̄`` of CG steps per row, which is annotated beside each point.
+  ``s̄`` of CG steps per row, which is annotated beside each point.  A row is solved by
+  Cholesky instead when that is predicted cheaper than its CG steps (few observations
+  per unknown, or small k: about k < 30 at ``|Ω_i| = 4 k ln n``), so at small k the two
+  methods coincide; hollow markers show the ranks where robust used no CG at all.
 
 Two regimes (``papers/completion_altmin.md``, F-G1):
 
@@ -18,7 +21,9 @@ Two regimes (``papers/completion_altmin.md``, F-G1):
     where the row Gram matrices of an orthonormal factor stay well conditioned and ``s̄``
     hardly grows;
 (b) a sparser regime, ``|Ω_i| ≈ 4 k_max`` (ln n times fewer), where the per-row condition
-    number grows with k/|Ω_i| and so does ``s̄``: t(4k)/t(k) exceeds 4 there.
+    number grows with ``k / |Ω_i|``, CG would need more steps and the robust method keeps
+    more rows (at the ``small`` scale all of them) on Cholesky: ``t(4k) / t(k)`` exceeds 4
+    there for both methods.
 
 Each (regime, k, method) is one :func:`~lowrank.completion.altmin` run from the same
 initialization; the first sweep (which solves ``V`` exactly for both methods) is not
@@ -63,13 +68,13 @@ REGIMES = ("analysis", "sparse")
 PER_ROW_FACTOR = 4.0
 #: Condition number κ of the synthetic matrices.
 COND = 3.0
-#: Columns of the CSV that hold wall-clock times (they differ from run to run).
-TIMING_COLUMNS = ("sweep_time_median", "sweep_time_min", "sweep_time_max")
+#: Columns of the CSV computed from wall-clock times (they differ from run to run).
+TIMING_COLUMNS = ("sweep_time_median", "sweep_time_min", "sweep_time_max", "fitted_slope")
 
 _SCALES = {
     # "tiny" is for the test suite only: seconds, too small to read anything off.
     "tiny": {"n": 400, "ranks": (2, 4, 8), "timed_sweeps": 2},
-    # about 40 s on 2 cores (one thread), 3.1 M observations in the analysis' regime
+    # about 20 s on 2 cores (one thread), 3.1 M observations in the analysis' regime
     "small": {"n": 3000, "ranks": (4, 8, 16, 32), "timed_sweeps": 3},
     # the sizes of papers/completion_altmin.md (F-G1): 23.6 M observations
     "paper": {"n": 10000, "ranks": (4, 8, 16, 32, 64), "timed_sweeps": 5},
@@ -213,9 +218,11 @@ def _warm_up():
     L, R = incoherent_factors((40, 30), 2, COND, rng)
     rows, cols = sample_entries((40, 30), 600, rng)
     values = factor_entries(L, R, rows, cols)
-    for method in METHODS:
-        altmin((rows, cols, values), 2, shape=(40, 30), method=method, maxiter=3, tol=1e-6,
-               rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for method in METHODS:
+            altmin((rows, cols, values), 2, shape=(40, 30), method=method, maxiter=3,
+                   tol=1e-6, rng=0)
 
 
 def _timed_run(obs, rank, method, sweeps, seed):
@@ -230,10 +237,16 @@ def _timed_run(obs, rank, method, sweeps, seed):
     later = np.asarray(h["sweep_time"][1:], dtype=float)
     times[:later.size] = later
     steps = np.asarray(h["mean_inner_steps"][1:], dtype=float)
-    return {"times": times,
-            "mean_steps": float(steps.mean()) if steps.size else math.nan,
+    exact = np.asarray(h["exact_rows"][1:], dtype=float)
+    solved = sum(obs.shape)  # rows and columns solved per sweep
+    cg = solved - exact  # rows finished by CG, which the mean step counts cover
+    if method == "exact":
+        mean_steps, exact_fraction = 0.0, 1.0
+    else:
+        mean_steps = float(np.sum(steps * cg) / np.sum(cg)) if np.sum(cg) > 0 else math.nan
+        exact_fraction = float(np.mean(exact)) / solved
+    return {"times": times, "mean_steps": mean_steps, "exact_fraction": exact_fraction,
             "max_steps": float(np.max(h["max_inner_steps"][1:])) if steps.size else math.nan,
-            "exact_rows": int(np.sum(h["exact_rows"])),
             "residual": float(h["residual"][-1])}
 
 
@@ -243,9 +256,9 @@ def run(scale="small", rng=0, progress=None):
     Parameters
     ----------
     scale : {"small", "paper"}
-        ``"small"``: n = m = 3000, k in {4, 8, 16, 32}, 3 timed sweeps (about 40 s on
+        ``"small"``: n = m = 3000, k in {4, 8, 16, 32}, 3 timed sweeps (about 20 s on
         2 cores).  ``"paper"``: n = m = 10,000, k in {4, ..., 64}, 5 timed sweeps (about
-        15 minutes; 23.6 M observations).  ``"tiny"`` exists for the test suite only.
+        10 minutes; 23.6 M observations).  ``"tiny"`` exists for the test suite only.
     rng : None, int, SeedSequence, BitGenerator or Generator
         Source of randomness: each regime's sample and each rank's factors draw from
         their own sub-stream, so the same ``rng`` gives identical data (except the times).
@@ -260,11 +273,13 @@ def run(scale="small", rng=0, progress=None):
         ``"ranks"`` (int array), ``"regimes"`` and ``"methods"`` (lists);
         ``"per_row"`` and ``"n_observed"`` (int arrays, one per regime);
         ``"sweep_time"`` (regimes, ranks, methods, timed sweeps) in seconds;
-        ``"median_time"``, ``"mean_steps"`` (mean CG steps per row over the timed sweeps;
-        0 for exact), ``"max_steps"``, ``"exact_rows"`` (rows the robust method finished
-        by Cholesky) and ``"residual"`` (observed relative residual after the last sweep)
-        of shape (regimes, ranks, methods); ``"slope"`` (regimes, methods), fitted over
-        ``"fit_ranks"``.
+        ``"median_time"``, ``"mean_steps"`` (mean CG steps over the rows solved by CG in
+        the timed sweeps; NaN when none was, 0 for exact), ``"max_steps"``,
+        ``"exact_fraction"`` (the fraction of rows and columns solved by Cholesky: the
+        robust method solves a row exactly when that is predicted cheaper than its CG
+        steps, or when CG hits its step cap; 1 for exact) and ``"residual"`` (observed
+        relative residual after the last sweep) of shape (regimes, ranks, methods);
+        ``"slope"`` (regimes, methods), fitted over ``"fit_ranks"``.
 
     Examples
     --------
@@ -283,7 +298,7 @@ def run(scale="small", rng=0, progress=None):
     shape3 = (len(REGIMES), ranks.size, len(METHODS))
     times = np.full((*shape3, sweeps), np.nan)
     stats = {key: np.full(shape3, np.nan) for key in ("mean_steps", "max_steps",
-                                                       "exact_rows", "residual")}
+                                                       "exact_fraction", "residual")}
     start = time.perf_counter()
     logger.info("F4 (%s): n=%d, ranks %s, per row %s", scale, n, ranks.tolist(),
                 counts.tolist())
@@ -369,7 +384,7 @@ def to_rows(data):
                     "sweep_time_max": float(np.nanmax(t)),
                     "mean_cg_steps": float(data["mean_steps"][a, i, j]),
                     "max_cg_steps": float(data["max_steps"][a, i, j]),
-                    "exact_rows": int(data["exact_rows"][a, i, j]),
+                    "exact_fraction": float(data["exact_fraction"][a, i, j]),
                     "residual": float(data["residual"][a, i, j]),
                     "fitted_slope": float(data["slope"][a, j]),
                 })
@@ -444,18 +459,26 @@ def plot(data, *, fig=None):
                 ax.plot(fit_ranks, np.exp(offset) * fit_ranks ** slope, "--", color=color,
                         lw=1, alpha=0.7)
             if method == "robust":
-                for k, y, s in zip(ranks, med, data["mean_steps"][a, :, j], strict=True):
-                    ax.annotate(f"s̄={s:.1f}", (k, y), textcoords="offset points",
-                                xytext=(0, -16), ha="center", fontsize=8.5, color=color)
+                steps, frac = data["mean_steps"][a, :, j], data["exact_fraction"][a, :, j]
+                chol = ~np.isfinite(steps)
+                ax.plot(ranks[chol], med[chol], ls="none", marker=MARKERS["robust"], ms=6,
+                        mfc="white", mec=color, zorder=3)
+                for k, y, s, f in zip(ranks[~chol], med[~chol], steps[~chol], frac[~chol],
+                                      strict=True):
+                    text = f"s̄ = {s:.1f}" + (f"\n{100 * f:.0f}% Chol." if f >= 0.005 else "")
+                    ax.annotate(text, (k, y), textcoords="offset points", xytext=(8, -4),
+                                ha="left", va="top", fontsize=8.5, color=color)
         ratios = [f"{m}: {rank_ratio(data, data['regimes'][a], m):.2f}"
                   for m in data["methods"]]
+        text = "hollow markers: robust solved every\nrow by Cholesky (predicted cheaper)"
         if top % 4 == 0 and top // 4 in ranks:
-            ax.text(0.03, 0.97, f"t(k={top}) / t(k={top // 4}):\n" + "\n".join(ratios),
-                    transform=ax.transAxes, va="top", fontsize=9,
-                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+            text = f"t(k={top}) / t(k={top // 4}): " + ", ".join(ratios) + "\n" + text
+        ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=8.5,
+                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(ranks, [f"{int(k)}" for k in ranks])
+        ax.set_xlim(ranks[0] / 1.25, ranks[-1] * 1.5)  # room for the step counts
         ax.set_xlabel("rank k")
         ax.set_title(_regime_title(data, a), fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
