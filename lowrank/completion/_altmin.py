@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
+from .._backend import array_namespace, is_numpy_namespace, is_sparse
 from .._kernels import threads_for
 from .._result import Result, make_history
 from .._rng import check_rng
@@ -91,7 +92,12 @@ class CompletionResult(Result):
         return (self.U.shape[0], self.V.shape[0])
 
     def predict(self, rows, cols):
-        """Entries ``M[rows[t], cols[t]] ~ U[rows[t]] . V[cols[t]]`` (1-D integer arrays)."""
+        """Entries ``M[rows[t], cols[t]] ~ U[rows[t]] . V[cols[t]]`` (1-D integer arrays;
+        for device factors, integer arrays of their namespace)."""
+        if not isinstance(self.U, np.ndarray):
+            xp = array_namespace(self.U)
+            return xp.sum(xp.take(self.U, rows, axis=0) * xp.take(self.V, cols, axis=0),
+                          axis=1)
         rows = _index_array(rows, "rows", self.shape[0])
         cols = _index_array(cols, "cols", self.shape[1])
         if rows.shape != cols.shape:
@@ -105,6 +111,9 @@ class CompletionResult(Result):
         if m * n > _MAX_DENSE:
             raise ValueError(f"to_dense() would build {m} x {n} = {m * n} entries (more than "
                              f"{_MAX_DENSE}); use predict(rows, cols) instead.")
+        if not isinstance(self.U, np.ndarray):
+            xp = array_namespace(self.U)
+            return xp.matmul(self.U, xp.matrix_transpose(self.V))
         return self.U @ self.V.T
 
 
@@ -251,7 +260,13 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     **Ridge.** With the QR change of variables the penalty becomes
     ``lam w^T (R R^T)^-1 w``, so both methods minimize the same ``f``.
 
-    **Backend support.** NumPy and SciPy sparse inputs.
+    **Backend support.** NumPy and SciPy sparse inputs run the Numba kernels.  CuPy
+    arrays (the tuple or NaN-masked dense forms) and ``cupyx`` sparse matrices, and other
+    array-API namespaces, run a batched path that keeps everything on the device: rows are
+    bucketed by observation count and each bucket's regressions are solved as padded
+    batches (batched Gram matrices and ``linalg.solve``, or batched CG steps), with the
+    same objective and stopping rules; ``U`` and ``V`` come back in the input's
+    namespace.  ``split``, ``clip``, ``validation`` and duplicate merging are NumPy-only.
 
     References
     ----------
@@ -286,6 +301,11 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         raise TypeError(f"`split` must be a bool; got {split!r}.")
     if clip is not None:
         clip = check_real(clip, "clip", low=1.0)
+    device = _device_input(observed, shape, check_finite)
+    if device is not None:
+        return _device_altmin(device, rank, method, solver_tol, maxiter, tol, lam,
+                              weighting == "frequency", max_cg_steps, validation, split, clip,
+                              duplicates, rng, callback)
     obs = as_observations(observed, shape=shape, duplicates=duplicates,
                           check_finite=check_finite)
     m, n = obs.shape
@@ -295,6 +315,89 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     rng = check_rng(rng)
     return _Solver(obs, rank, method, solver_tol, maxiter, tol, lam, weighting == "frequency",
                    max_steps, held_out, callback, bool(split), clip).run(rng)
+
+
+def _device_input(observed, shape, check_finite):
+    """``(xp, rows, cols, vals, shape)`` for observations in a namespace other than NumPy
+    (CuPy arrays, ``cupyx`` sparse, array-API arrays), else ``None``."""
+    if is_sparse(observed):
+        if type(observed).__module__.startswith("scipy"):
+            return None
+        coo = observed.tocoo()
+        xp = array_namespace(coo.data)
+        rows, cols, vals, shape = coo.row, coo.col, coo.data, observed.shape
+    elif isinstance(observed, (tuple, list)) and len(observed) == 3:
+        values = observed[2]
+        if isinstance(values, np.ndarray) or not hasattr(values, "__array_namespace__"):
+            return None
+        xp = array_namespace(*observed)
+        rows, cols, vals = observed
+        if shape is None:
+            raise TypeError("`shape` is required with the (rows, cols, values) form; got None.")
+    elif hasattr(observed, "__array_namespace__") and not isinstance(observed, np.ndarray):
+        xp = array_namespace(observed)
+        if observed.ndim != 2:
+            raise ValueError(f"`observed` must be 2-D; got shape {tuple(observed.shape)}.")
+        if shape is not None and tuple(shape) != tuple(observed.shape):
+            raise ValueError(f"`shape` {tuple(shape)} does not match `observed` "
+                             f"{tuple(observed.shape)}.")
+        known = ~xp.isnan(observed)
+        rows, cols = xp.nonzero(known)
+        vals, shape = observed[known], observed.shape
+    else:
+        return None
+    if is_numpy_namespace(xp):
+        return None
+    m, n = (check_int(s, "shape", low=1) for s in shape)
+    if rows.shape[0] == 0:
+        raise ValueError("`observed` has no observations.")
+    if not (xp.isdtype(rows.dtype, "integral") and xp.isdtype(cols.dtype, "integral")):
+        raise TypeError("`rows` and `cols` must be integer arrays.")
+    if (int(xp.min(rows)) < 0 or int(xp.max(rows)) >= m or int(xp.min(cols)) < 0
+            or int(xp.max(cols)) >= n):
+        raise ValueError(f"observation indices must lie within shape ({m}, {n}).")
+    if xp.isdtype(vals.dtype, "complex floating"):
+        raise TypeError(f"`observed` values must be real; got {vals.dtype}.")
+    if vals.dtype not in (xp.float32, xp.float64):
+        vals = xp.astype(vals, xp.float64)
+    if check_finite and not bool(xp.all(xp.isfinite(vals))):
+        raise ValueError("`observed` values must be finite (no NaN or inf).")
+    return xp, rows, cols, vals, (m, n)
+
+
+def _device_altmin(device, rank, method, solver_tol, maxiter, tol, lam, weighted,
+                   max_cg_steps, validation, split, clip, duplicates, rng, callback):
+    """:func:`altmin` for observations on a device namespace (see ``_xp.py``)."""
+    from ._xp import device_observations, xp_altmin
+
+    xp, rows, cols, vals, shape = device
+    m, n = shape
+    rank = check_int(rank, "rank", low=1, high=min(m, n))
+    if split or clip is not None or validation is not None or duplicates != "error":
+        raise ValueError("`split`, `clip`, `validation` and duplicates other than 'error' "
+                         "are supported for NumPy and SciPy input only.")
+    max_steps = max(5, rank // 4) if max_cg_steps is None else max_cg_steps
+    sides = device_observations(xp, rows, cols, vals, shape)
+    if lam == 0:
+        nnz = int(sides[0].ptr_host[-1])
+        if nnz < rank * (m + n - rank):
+            raise ValueError(f"{nnz} observations cannot determine a rank-{rank} {m} x {n} "
+                             "matrix; lower `rank` or pass `regularization` > 0.")
+        for side, what in ((sides[0], "row"), (sides[1], "column")):
+            short = np.flatnonzero(side.counts < rank)
+            if short.size:
+                raise ValueError(f"{short.size} {what}(s) have fewer than rank={rank} "
+                                 "observations; pass `regularization` > 0.")
+    U, V, rows_h, converged, message = xp_altmin(
+        xp, sides, shape, rank, method, solver_tol, maxiter, tol, lam, weighted, max_steps,
+        check_rng(rng), callback, vals.dtype, _TIGHTEN, _STALL, _SOLVER_TOL_FLOOR,
+        _ROUNDING_RISE)
+    names = ("residual", "objective", "validation_rmse", "solver_tol", "mean_inner_steps",
+             "max_inner_steps", "exact_rows", "rescued_rows", "work", "sweep_time", "time")
+    history = make_history(**{k: [r[i] for r in rows_h] for i, k in enumerate(names)})
+    return CompletionResult(U=U, V=V, rank=rank, method=method, regularization=lam,
+                            converged=converged, n_iter=len(rows_h), history=history,
+                            message=message)
 
 
 def _check_validation(validation, shape):

@@ -428,3 +428,49 @@ class TestBadInput:
         monkeypatch.setattr(module, "_initial_left_factor", fail)
         with pytest.raises(ValueError, match="`rank`"):
             altmin(self.obs, 99, shape=self.M.shape)
+
+
+# ------------------------------------------------------------------ array namespaces
+
+
+@pytest.mark.parametrize("method", ["exact", "robust"])
+def test_array_namespaces_in_and_out(xp, method):
+    """Device namespaces (CuPy; array_api_strict in CI) run the batched path: same
+    objective and stopping rules, namespace in = namespace out, same answer."""
+    if xp.__name__ == "numpy":
+        pytest.skip("the NumPy path is tested everywhere else")
+    if method == "robust":  # k = 32 with about 2000 observations per row: CG rows
+        M, (rows, cols, vals) = planted(200, 2200, 32, 8.2, cond=10.0, seed=20)
+    else:
+        M, (rows, cols, vals) = planted(150, 400, 3, 8.0, seed=20)
+    k = 32 if method == "robust" else 3
+    ref = altmin((rows, cols, vals), k, shape=M.shape, method=method, rng=0)
+    res = altmin((xp.asarray(rows), xp.asarray(cols), xp.asarray(vals)), k, shape=M.shape,
+                 method=method, rng=0)
+    assert type(res.U).__module__.split(".")[0] == xp.__name__.split(".")[0]
+    assert res.converged and res.n_iter == pytest.approx(ref.n_iter, abs=2)
+    dense = np.asarray(res.to_dense().get() if hasattr(res.U, "get") else res.to_dense())
+    np.testing.assert_allclose(dense, ref.to_dense(), atol=1e-7 * np.abs(M).max())
+    if method == "robust":
+        assert res.history["mean_inner_steps"][1:].max() > 0
+    pred = res.predict(xp.asarray(rows[:10]), xp.asarray(cols[:10]))
+    np.testing.assert_allclose(np.asarray(pred.get() if hasattr(pred, "get") else pred),
+                               vals[:10], atol=1e-6 * np.abs(vals).max())
+
+
+def test_array_namespace_dense_nan_input_and_errors():
+    xs = pytest.importorskip("array_api_strict")
+    M, (rows, cols, vals) = planted(80, 60, 2, 8.0, seed=21)
+    dense = np.full(M.shape, np.nan)
+    dense[rows, cols] = vals
+    res = altmin(xs.asarray(dense), 2, rng=0, method="exact")
+    np.testing.assert_allclose(np.asarray(res.to_dense()),
+                               altmin(dense, 2, rng=0, method="exact").to_dense(), atol=1e-8)
+    with pytest.raises(ValueError, match="duplicated"):
+        altmin((xs.asarray(np.r_[rows, rows[:1]]), xs.asarray(np.r_[cols, cols[:1]]),
+                xs.asarray(np.r_[vals, vals[:1]])), 2, shape=M.shape)
+    with pytest.raises(ValueError, match="NumPy and SciPy input only"):
+        altmin(xs.asarray(dense), 2, split=True)
+    with pytest.raises(ValueError, match="within shape"):
+        altmin((xs.asarray(rows + 100), xs.asarray(cols), xs.asarray(vals)), 2,
+               shape=M.shape)
