@@ -149,3 +149,18 @@ def targets_markdown(targets):
     """Bullet list of target checks: ``{"target", "value", "passed"}`` dicts."""
     return "\n".join(f"- {'PASS' if t['passed'] else 'FAIL'}: {t['target']} "
                      f"(measured {t['value']})" for t in targets)
+
+
+def run_cli(doc, main, to_markdown, *, quick_help="small problems (seconds)", argv=None):
+    """The command line of one benchmark module: ``[--quick] [--repeats N]``, then print
+    the machine and the module's tables."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help=quick_help)
+    p.add_argument("--repeats", type=int, default=5, help="timed runs per case (>= 5)")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    res = main(quick=args.quick, repeats=args.repeats)
+    print(machine_markdown(res["machine"]))
+    print()
+    print(to_markdown(res))

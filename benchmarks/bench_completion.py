@@ -51,7 +51,6 @@
 Run: ``python benchmarks/bench_completion.py [--quick] [--repeats N]``.
 """
 
-import argparse
 import os
 import resource
 import statistics
@@ -64,8 +63,8 @@ import numpy as np
 from _common import (
     fmt,
     machine_info,
-    machine_markdown,
     markdown_table,
+    run_cli,
     targets_markdown,
     time_interleaved,
 )
@@ -625,16 +624,5 @@ def to_markdown(result):
     return "\n\n".join(parts)
 
 
-def _parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="small problems (seconds)")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per case (>= 5)")
-    return p.parse_args(argv)
-
-
 if __name__ == "__main__":
-    args = _parse(sys.argv[1:])
-    res = main(quick=args.quick, repeats=args.repeats)
-    print(machine_markdown(res["machine"]))
-    print()
-    print(to_markdown(res))
+    run_cli(__doc__, main, to_markdown)

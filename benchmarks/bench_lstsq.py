@@ -20,7 +20,6 @@ residual excess <= 1e-10, forward error within 10x of gelsd's.
 Run: ``python benchmarks/bench_lstsq.py [--quick] [--repeats N]``.
 """
 
-import argparse
 import functools
 import statistics
 import sys
@@ -30,8 +29,8 @@ import scipy.linalg
 from _common import (
     fmt,
     machine_info,
-    machine_markdown,
     markdown_table,
+    run_cli,
     targets_markdown,
     time_interleaved,
 )
@@ -197,16 +196,5 @@ def to_markdown(result):
                         "Targets (SPEC 6):\n\n" + targets_markdown(result["targets"])])
 
 
-def _parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help=f"smaller problem {QUICK_SIZE}")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per solver (>= 5)")
-    return p.parse_args(argv)
-
-
 if __name__ == "__main__":
-    args = _parse(sys.argv[1:])
-    res = main(quick=args.quick, repeats=args.repeats)
-    print(machine_markdown(res["machine"]))
-    print()
-    print(to_markdown(res))
+    run_cli(__doc__, main, to_markdown, quick_help=f"smaller problem {QUICK_SIZE}")

@@ -22,7 +22,6 @@ round-robin over the cases.
 Run: ``python benchmarks/bench_sketch.py [--quick] [--repeats N]``.
 """
 
-import argparse
 import math
 import sys
 
@@ -32,8 +31,8 @@ import scipy.sparse
 from _common import (
     fmt,
     machine_info,
-    machine_markdown,
     markdown_table,
+    run_cli,
     targets_markdown,
     time_interleaved,
 )
@@ -168,16 +167,5 @@ def to_markdown(result):
                         "Targets (SPEC 6):\n\n" + targets_markdown(result["targets"])])
 
 
-def _parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help=f"only {QUICK_SIZES}")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per operation (>= 5)")
-    return p.parse_args(argv)
-
-
 if __name__ == "__main__":
-    args = _parse(sys.argv[1:])
-    res = main(quick=args.quick, repeats=args.repeats)
-    print(machine_markdown(res["machine"]))
-    print()
-    print(to_markdown(res))
+    run_cli(__doc__, main, to_markdown, quick_help=f"only {QUICK_SIZES}")

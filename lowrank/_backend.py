@@ -27,6 +27,7 @@ __all__ = [
     "norm",
     "qr_r",
     "to_float",
+    "to_host",
     "triangular_solve",
 ]
 
@@ -76,6 +77,16 @@ def to_float(xp, A):
     if is_sparse(A):
         return A.astype(np.float64)
     return xp.astype(A, xp.float64)
+
+
+def to_host(x):
+    """``x`` as a NumPy array (no copy for NumPy input; CuPy arrays by ``.get()``, which
+    they require for an explicit transfer)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "get") and not is_sparse(x):
+        return x.get()
+    return np.asarray(x)
 
 
 def host_dtype(dtype) -> np.dtype:

@@ -15,20 +15,13 @@ import warnings
 
 import numpy as np
 
-from .._backend import host_dtype
+from .._backend import host_dtype, to_host
 from ..exceptions import ConvergenceWarning
 
 __all__ = ["device_observations", "xp_altmin"]
 
 # Largest gathered block (elements) per chunk of a bucket.
 _CHUNK_ELEMENTS = 1 << 24
-
-
-def _host(x):
-    """A small device array (counts, scalars) on the host."""
-    if hasattr(x, "get"):
-        return x.get()
-    return np.asarray(x)
 
 
 class _Side:
@@ -42,7 +35,7 @@ class _Side:
         self.other = xp.astype(key % n_other, xp.int64)
         self.vals = xp.take(vals, order)
         ptr = xp.searchsorted(key // n_other, xp.arange(n_lead + 1, dtype=xp.int64))
-        self.ptr_host = _host(ptr).astype(np.int64)
+        self.ptr_host = to_host(ptr).astype(np.int64)
         self.counts = np.diff(self.ptr_host)
         self.n = n_lead
         self.key = key
@@ -241,7 +234,7 @@ def _half_sweep(xp, side, F, X, exact, lam, weighted, tau, max_steps, eye, dtype
             x0 = xp.take(W, xp.asarray(ids, device=dev), axis=0)
             x, s_dev = _solve_cg(xp, B, v, count, x0, lam, weighted, P, tau, max_steps, dtype)
             x = xp.matmul(x, xp.matrix_transpose(Rinv))
-            s = _host(s_dev).astype(np.int64)
+            s = to_host(s_dev).astype(np.int64)
         parts.append((ids, x))
         steps.append((ids, s))
     new = side.assemble(xp, parts, k, dtype, dev)

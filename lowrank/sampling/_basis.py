@@ -16,9 +16,11 @@ __all__ = [
     "default_rcond",
     "householder_basis",
     "orthonormalize",
+    "right_solve_upper",
     "row_norms_squared",
     "sketch_preconditioner",
     "times_row_norms_squared",
+    "upper_inverse",
 ]
 
 # Rows of A per block when a product A @ X is reduced to row norms without storing it.
@@ -88,13 +90,20 @@ def sketch_preconditioner(xp, A, rcond, rng, *, sketch_size=None, kind="sparse_s
 
 def _triangular_inverse(xp, R, eye):
     if is_numpy_namespace(xp):
-        inv, info = scipy.linalg.lapack.dtrtri(R) if R.dtype == np.float64 else \
-            scipy.linalg.lapack.strtri(R)
-        if info == 0:
-            return np.triu(inv)
+        return upper_inverse(R)
     from .._backend import triangular_solve
 
     return triangular_solve(xp, R, eye)
+
+
+def upper_inverse(R):
+    """The inverse of an upper-triangular NumPy ``R`` (LAPACK ``trtri``)."""
+    trtri = scipy.linalg.lapack.dtrtri if R.dtype == np.float64 else scipy.linalg.lapack.strtri
+    inv, info = trtri(R, lower=0)
+    if info != 0:  # exactly singular diagonal: let the solver report it as inf/nan
+        return scipy.linalg.solve_triangular(R, np.eye(R.shape[0], dtype=R.dtype),
+                                             check_finite=False)
+    return np.triu(inv)
 
 
 def times_row_norms_squared(xp, A, X, *, upper=False):
@@ -140,7 +149,7 @@ def orthonormalize(xp, V, *, max_passes=3):
         C = cholesky_upper(xp, G)
         if C is None:
             return None
-        V = _right_solve(xp, V, C)
+        V = right_solve_upper(xp, V, C)
         # One pass suffices when cond(C) <= 1e3: the orthogonality error of V C^-1 is
         # then about cond(C)^2 * eps.
         s = xp.linalg.svdvals(C)
@@ -149,10 +158,13 @@ def orthonormalize(xp, V, *, max_passes=3):
     return V
 
 
-def _right_solve(xp, V, C):
-    """``V @ C^-1`` for upper-triangular ``C``."""
+def right_solve_upper(xp, V, C, *, overwrite=False):
+    """``V @ C^-1`` for upper-triangular ``C`` (NumPy: ``trmm`` with the inverse, in place
+    of ``V`` when ``overwrite``)."""
     if is_numpy_namespace(xp):
-        return scipy.linalg.solve_triangular(C, V.T, trans=1, check_finite=False).T
+        # V C^-1 as (C^-T V^T)^T: the transpose of a C-ordered V is Fortran-ordered.
+        return _trmm(V.dtype)(1.0, upper_inverse(C), V.T, side=0, lower=0, trans_a=1,
+                              overwrite_b=1 if overwrite else 0).T
     from .._backend import triangular_solve
 
     return xp.matrix_transpose(triangular_solve(xp, C, xp.matrix_transpose(V), trans=True))

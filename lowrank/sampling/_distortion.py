@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .._backend import is_sparse
+from .._backend import is_sparse, to_host
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_real
@@ -226,11 +226,4 @@ def _refine(U, SU, Y, log_ratios, p, n_refine):
 
 
 def _host(x):
-    if isinstance(x, np.ndarray):
-        return x
-    if is_sparse(x):
-        return x.toarray()
-    try:
-        return np.asarray(x)
-    except TypeError:  # CuPy refuses implicit transfers
-        return x.get()
+    return x.toarray() if is_sparse(x) else to_host(x)

@@ -12,7 +12,7 @@ from .._backend import cholesky_upper, is_numpy_namespace, is_sparse, qr_r
 from .._result import Result, make_history
 from .._validation import check_int, check_matrix, check_real
 from ..exceptions import ConvergenceWarning
-from ._basis import default_rcond, row_norms_squared
+from ._basis import default_rcond, right_solve_upper, row_norms_squared
 from ._leverage import range_basis
 
 __all__ = ["LewisWeightsResult", "lewis_weights"]
@@ -247,13 +247,13 @@ def _log_sigma(xp, V, M, log_scale):
     if shift - float(xp.min(log_scale)) > _WIDE_SCALING:
         order = xp.argsort(-log_scale)
         R = qr_r(xp, xp.take(M * D[:, None], order, axis=0))
-        V = _right_solve(xp, M, R, overwrite=False)
+        V = right_solve_upper(xp, M, R)
     else:
         B = V * D[:, None]
         C = cholesky_upper(xp, xp.matrix_transpose(B) @ B)
         if C is None:  # breakdown: a Householder QR of D V is always well defined
             C = qr_r(xp, B)
-        V = _right_solve(xp, V, C)
+        V = right_solve_upper(xp, V, C, overwrite=True)
     return _log_row_norms_squared(xp, V) - 2.0 * shift, V
 
 
@@ -269,28 +269,6 @@ def _full(xp, values, mask, all_rows):
     if all_rows:
         return values
     return _scatter(xp, xp.zeros(mask.shape[0], dtype=values.dtype), mask, values)
-
-
-def _right_solve(xp, V, C, *, overwrite=True):
-    if is_numpy_namespace(xp):
-        from scipy.linalg.blas import dtrmm
-
-        Cinv = _upper_inverse(C)
-        # V C^-1 as (C^-T V^T)^T: the transpose of a C-ordered V is Fortran-ordered.
-        return dtrmm(1.0, Cinv, V.T, side=0, lower=0, trans_a=1,
-                     overwrite_b=1 if overwrite else 0).T
-    from .._backend import triangular_solve
-
-    return xp.matrix_transpose(triangular_solve(xp, C, xp.matrix_transpose(V), trans=True))
-
-
-def _upper_inverse(C):
-    import scipy.linalg
-
-    inv, info = scipy.linalg.lapack.dtrtri(C, lower=0)
-    if info != 0:
-        return scipy.linalg.solve_triangular(C, np.eye(C.shape[0]), check_finite=False)
-    return np.triu(inv)
 
 
 def _to_float64(xp, A):

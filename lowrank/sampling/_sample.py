@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import scipy.sparse
 
-from .._backend import array_namespace, is_numpy_namespace, is_sparse
+from .._backend import array_namespace, is_numpy_namespace, is_sparse, to_host
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_real
@@ -65,8 +65,8 @@ class RowSample(Result):
         if is_sparse(X):
             if X.shape[0] != self.n_rows:
                 raise ValueError(f"`X` must have {self.n_rows} rows; got shape {X.shape}.")
-            rows = X.tocsr()[_host(self.indices)]
-            return scipy.sparse.diags(_host(self.weights)) @ rows
+            rows = X.tocsr()[to_host(self.indices)]
+            return scipy.sparse.diags(to_host(self.weights)) @ rows
         if not hasattr(X, "__array_namespace__") and not isinstance(X, np.ndarray):
             X = np.asarray(X)
         xp = array_namespace(X)
@@ -142,7 +142,7 @@ def sample_rows(A, probabilities, *, p=2, replace=False, n_samples=None, rng=Non
     elif n_samples is not None:
         n_samples = check_int(n_samples, "n_samples", low=1)
     rng = check_rng(rng)
-    q_host = _host(q).astype(np.float64)
+    q_host = to_host(q).astype(np.float64)
     if replace:
         dist = q_host / q_host.sum()
         indices = np.sort(rng.choice(n, size=n_samples, p=dist))
@@ -176,15 +176,6 @@ def _check_probabilities(xp, probabilities, n, check_finite):
     if not total > 0:
         raise ValueError(f"`probabilities` must sum to a positive number; got {total!r}.")
     return q
-
-
-def _host(x):
-    if isinstance(x, np.ndarray):
-        return x
-    try:
-        return np.asarray(x)
-    except TypeError:  # CuPy refuses implicit transfers
-        return x.get()
 
 
 def _to_namespace(xp, x, like):
