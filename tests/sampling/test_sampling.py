@@ -300,3 +300,25 @@ class TestDistortion:
         with pytest.raises(ValueError, match="`n_directions`"):
             subspace_embedding_distortion(self.A, S, 1, n_directions=-1)
         assert isinstance(S, RowSample)
+
+
+@given(seed=st.integers(0, 2**31), n=st.integers(40, 300), d=st.integers(1, 5),
+       m=st.integers(10, 60))
+def test_distortion_is_a_lower_bound_at_p2(seed, n, d, m):
+    """At p = 2 the true distortion of S on range(A) is known from the singular values of
+    S U; the estimate never exceeds it and finds most of it."""
+    A = heavy_rows(n, d, seed, 1.0)
+    S = GaussianSketch(max(m, d), n, rng=seed)
+    U = np.linalg.qr(A)[0]
+    s = np.linalg.svd(S @ U, compute_uv=False)
+    exact = max(s[0] - 1, 1 - s[-1])
+    res = subspace_embedding_distortion(A, S, 2, n_directions=50, rng=seed)
+    assert res.distortion <= exact + 1e-9
+    assert res.distortion >= 0.5 * exact
+
+
+def test_probabilities_keep_float32():
+    A = heavy_rows(500, 4, 0).astype(np.float32)
+    for method in ("leverage", "lewis", "uniform"):
+        q = sampling_probabilities(A, 1, 50, method=method).probabilities
+        assert q.dtype == np.float32 and q.sum() == pytest.approx(50, rel=1e-5)
