@@ -83,11 +83,15 @@ def test_bench_completion_quick(benchmarks_on_path):
     result = bench_completion.main(quick=True, repeats=1, log=None)
     _check_result(result, bench_completion.ROW_FIELDS, "completion")
     rows = result["rows"]
-    assert {row["group"] for row in rows} == {"scaling", "large", "movielens"}
+    assert {row["group"] for row in rows} == {"scaling", "preconditioner", "large",
+                                              "movielens"}
     scaling = [row for row in rows if row["group"] == "scaling"]
     ranks = bench_completion.QUICK["scaling_ranks"]
     assert len(scaling) == 2 * len(ranks) * len(bench_completion.METHODS)
     assert all(0 <= row["cholesky_fraction"] <= 1 for row in scaling)
+    precond = [row for row in rows if row["group"] == "preconditioner"]
+    assert len(precond) == 2 * len(bench_completion.QUICK["preconditioner_ranks"])
+    assert all(row["preconditioner"] == "sketch" and row["qr_speedup"] > 0 for row in precond)
     large = [row for row in rows if row["group"] == "large"]
     assert {row["method"] for row in large} == set(bench_completion.METHODS)
     assert all(row["prep_s"] > 0 and row["prep_peak_mb"] > 0 for row in large)

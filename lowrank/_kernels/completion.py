@@ -15,12 +15,12 @@ _BLOCK = 64
 
 
 @njit(cache=True, inline="always")
-def _cholesky_solve(G, b, x):
-    """Solve ``G x = b`` in place of ``G`` (overwritten by its Cholesky factor).
+def _cholesky_solve(G, b, x, k):
+    """Solve ``G[:k, :k] x = b`` (lower triangle of ``G`` read) in place of ``G``
+    (overwritten by its Cholesky factor); ``x`` may be ``b``.
 
     Returns False when ``G`` is not numerically positive definite.
     """
-    k = G.shape[0]
     floor = k * np.finfo(G.dtype).eps
     for j in range(k):
         s = G[j, j]
@@ -58,8 +58,24 @@ def _normal_equations(ptr, idx, vals, F, i, lam, P, G, b):
         for c in range(k):
             G[a, c] = lam * P[a, c]
     # Full rank-one updates (contiguous rows of length k vectorize; the triangle alone
-    # ran slower despite half the flops).
-    for t in range(ptr[i], ptr[i + 1]):
+    # ran slower despite half the flops), four observations per pass over G (a quarter
+    # of its loads and stores).
+    t = ptr[i]
+    stop = ptr[i + 1]
+    while t + 4 <= stop:
+        f0 = F[idx[t]]
+        f1 = F[idx[t + 1]]
+        f2 = F[idx[t + 2]]
+        f3 = F[idx[t + 3]]
+        v0, v1, v2, v3 = vals[t], vals[t + 1], vals[t + 2], vals[t + 3]
+        for a in range(k):
+            e0, e1, e2, e3 = f0[a], f1[a], f2[a], f3[a]
+            b[a] += (v0 * e0 + v1 * e1) + (v2 * e2 + v3 * e3)
+            g = G[a]
+            for c in range(k):
+                g[c] += (e0 * f0[c] + e1 * f1[c]) + (e2 * f2[c] + e3 * f3[c])
+        t += 4
+    while t < stop:
         f = F[idx[t]]
         v = vals[t]
         for a in range(k):
@@ -68,11 +84,12 @@ def _normal_equations(ptr, idx, vals, F, i, lam, P, G, b):
             g = G[a]
             for c in range(k):
                 g[c] += fa * f[c]
+        t += 1
 
 
 @njit(cache=True, parallel=True)
-def solve_rows_exact(ptr, idx, vals, F, lam, weighted, P, out, flags):
-    """Exact least squares per row: ``out[i] = argmin ||F_O x - m_i||^2 + lam_i x^T P x``
+def solve_rows_exact(ptr, idx, vals, F, lam, weighted, out, flags):
+    """Exact least squares per row: ``out[i] = argmin ||F_O x - m_i||^2 + lam_i ||x||^2``
     with ``lam_i = lam`` (or ``lam |O_i|`` when ``weighted``).
 
     Rows without observations get 0.  ``flags[i]`` is -1 (solved exactly) or -2 (the
@@ -81,25 +98,30 @@ def solve_rows_exact(ptr, idx, vals, F, lam, weighted, P, out, flags):
     """
     n_rows = ptr.shape[0] - 1
     k = F.shape[1]
+    eye = np.eye(k, dtype=F.dtype)
     n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
     for blk in prange(n_blocks):
         G = np.empty((k, k), dtype=F.dtype)
+        Z = np.empty((k, k), dtype=F.dtype)
         b = np.empty(k, dtype=F.dtype)
         for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
             lam_i = lam * (ptr[i + 1] - ptr[i]) if weighted else lam
             flags[i] = -1
             if ptr[i + 1] == ptr[i]:
                 out[i, :] = 0.0
-            elif not _exact_row(ptr, idx, vals, F, i, lam_i, P, G, b, out[i]):
+            elif not _exact_row(ptr, idx, vals, F, i, lam_i, eye, eye, True, G, Z, b,
+                                    out[i]):
                 flags[i] = -2
 
 
 @njit(cache=True, parallel=True)
-def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, steps,
+def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_steps, steps,
                   by_cost=True):
     """Warm-started conjugate gradients per row, in place of ``X``.
 
-    Solves ``(Q_O^T Q_O + lam P) x = Q_O^T m_i`` (``lam = lam_all``, or
+    Solves ``(Q_O^T Q_O + lam P) x = Q_O^T m_i`` (``P`` positive definite, ``Pinv`` its
+    inverse, used by exact solves of rows with fewer observations than ``k``;
+    ``lam = lam_all``, or
     ``lam_all |O_i|`` when ``weighted``) from ``x = X[i]`` until the residual is
     at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm start's residual).  A
     row that needs more than ``max_steps`` steps is finished by an exact Cholesky solve
@@ -122,6 +144,7 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
             longest = max(longest, ptr[i + 1] - ptr[i])
         B = np.empty((longest, k), dtype=Q.dtype)
         G = np.empty((k, k), dtype=Q.dtype)
+        Z = np.empty((k, k), dtype=Q.dtype)
         b = np.empty(k, dtype=Q.dtype)
         r = np.empty(k, dtype=Q.dtype)
         d = np.empty(k, dtype=Q.dtype)
@@ -137,7 +160,8 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
                 continue
             count = stop - start
             if by_cost and _exact_is_cheaper(count, k, rtol, max_steps):
-                steps[i] = -1 if _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x) else -2
+                steps[i] = -1 if _exact_row(ptr, idx, vals, Q, i, lam, P, Pinv, False, G, Z, b,
+                                            x) else -2
                 continue
             # one pass: b = Q_O^T m and r = b - Q_O^T Q_O x - lam P x
             _penalty(lam, P, x, r)
@@ -188,14 +212,16 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, X, rtol, max_steps, s
                 for a in range(k):
                     d[a] = r[a] + beta * d[a]
                 n_steps += 1
-            if n_steps == -1 and not _exact_row(ptr, idx, vals, Q, i, lam, P, G, b, x):
+            if n_steps == -1 and not _exact_row(ptr, idx, vals, Q, i, lam, P, Pinv, False, G, Z, b,
+                                                x):
                 n_steps = -2  # too slow or breakdown: finished exactly (rescued)
             steps[i] = n_steps
 
 
 # A CG step streams the row twice per observation (a dot product and an update), which
-# ran about 1.5 times slower per flop than the Gram matrix's rank-one updates.
-_CG_FLOP_PENALTY = 1.5
+# ran 1.2-2.4 times slower per flop than the Gram matrix's rank-one updates (four
+# observations per pass; k in {32, 64}, 512-2000 observations per row, 2 cores).
+_CG_FLOP_PENALTY = 2.0
 
 
 @njit(cache=True, inline="always")
@@ -218,14 +244,25 @@ def _exact_is_cheaper(count, k, rtol, max_steps):
     return cg > count * k * k + k * k * k / 3.0
 
 
-@njit(cache=True, inline="always")
-def _exact_row(ptr, idx, vals, F, i, lam, P, G, b, x):
-    """``x`` = the row's exact solution; a small relative ridge (``max(1e-12,
-    10 k eps)`` times the mean diagonal) rescues a singular Gram matrix, which gives
-    about the minimum-norm solution.  Returns False when that was needed."""
+@njit(cache=True)
+def _exact_row(ptr, idx, vals, F, i, lam, P, Pinv, plain, G, Z, b, x):
+    """``x`` = the row's exact solution of ``(F_O^T F_O + lam P) x = F_O^T m_i``
+    (``plain``: ``P`` is the identity; ``G``, ``Z``: k x k scratch); a small relative
+    ridge (``max(1e-12, 10 k eps)`` times the mean diagonal) rescues a singular Gram
+    matrix, which gives about the minimum-norm solution.  Returns False when that was
+    needed.
+
+    A row with ``c < k`` observations and ``lam > 0`` is solved in its dual form,
+    ``x = P^-1 F_O^T (F_O P^-1 F_O^T + lam I)^-1 m_i`` (the same ``x``), at
+    ``O(c k^2 + c^2 k)`` instead of ``O(c k^2 + k^3)``: on rating data most columns
+    have a handful of observations.
+    """
     k = F.shape[1]
+    if lam > 0.0 and ptr[i + 1] - ptr[i] < k and _dual_row(ptr, idx, vals, F, i, lam, Pinv,
+                                                          plain, G, Z, b, x):
+        return True
     _normal_equations(ptr, idx, vals, F, i, lam, P, G, b)
-    if _cholesky_solve(G, b, x):
+    if _cholesky_solve(G, b, x, k):
         return True
     _normal_equations(ptr, idx, vals, F, i, lam, P, G, b)
     shift = 0.0
@@ -235,9 +272,47 @@ def _exact_row(ptr, idx, vals, F, i, lam, P, G, b, x):
     shift = max(1e-12, 10.0 * k * info.eps) * shift / k + info.tiny
     for a in range(k):
         G[a, a] += shift
-    if not _cholesky_solve(G, b, x):
+    if not _cholesky_solve(G, b, x, k):
         x[:] = 0.0
     return False
+
+
+@njit(cache=True, inline="always")
+def _dual_row(ptr, idx, vals, F, i, lam, Pinv, plain, G, Z, b, x):
+    """The dual form of :func:`_exact_row` (``c < k`` observations, ``lam > 0``):
+    ``Z = F_O P^-1`` (``F_O`` when ``plain``: ``P = I``), ``(Z F_O^T + lam I) a = m_i``,
+    ``x = Z^T a``.  False when the ``c x c`` system is numerically singular."""
+    k = F.shape[1]
+    start = ptr[i]
+    c = ptr[i + 1] - start
+    for t in range(c):
+        f = F[idx[start + t]]
+        z = Z[t]
+        if plain:
+            z[:] = f
+            continue
+        for a in range(k):
+            z[a] = 0.0
+        for e in range(k):
+            fe = f[e]
+            p = Pinv[e]
+            for a in range(k):
+                z[a] += fe * p[a]
+    for t in range(c):
+        for u in range(t + 1):
+            G[t, u] = _dot(Z[t], F[idx[start + u]], k)
+        G[t, t] += lam
+        b[t] = vals[start + t]
+    if not _cholesky_solve(G, b, b, c):
+        return False
+    for a in range(k):
+        x[a] = 0.0
+    for t in range(c):
+        alpha = b[t]
+        z = Z[t]
+        for a in range(k):
+            x[a] += alpha * z[a]
+    return True
 
 
 @njit(cache=True, inline="always")

@@ -24,6 +24,11 @@ __all__ = ["CompletionResult", "altmin"]
 logger = logging.getLogger(__name__)
 
 _METHODS = ("robust", "exact")
+_PRECONDITIONERS = ("qr", "sketch")
+# The per-row sketch of preconditioner="sketch": rows per unit of rank and nonzeros per
+# observation (a sparse sign embedding).
+_SKETCH_ROWS_PER_RANK = 4
+_SKETCH_NNZ = 4
 _WEIGHTINGS = ("uniform", "frequency")
 # Power iterations and oversampling of the randomized SVD that initializes the factors.
 _INIT_POWER_ITERATIONS = 2
@@ -70,8 +75,10 @@ class CompletionResult(Result):
         the exact method and the first robust half-sweep), ``rescued_rows`` (numerically
         singular rows given a tiny ridge), ``work`` (the sweep's cost in multiply-adds:
         ``2 k |O_i| (1 + s_i)`` for a row solved by ``s_i`` CG steps, ``k^2 |O_i| + k^3/3``
-        for an exact row), ``sweep_time`` (seconds of that sweep) and ``time`` (since
-        the start).
+        for an exact row (``|O_i|^2 k + |O_i|^3 / 3`` in the dual form used when
+        ``|O_i| < k`` with a ridge), plus ``4 k |O_i| + 2 min(|O_i|, 4 k) k^2`` per CG row
+        to sketch and factor with ``preconditioner="sketch"``), ``sweep_time`` (seconds of
+        that sweep) and ``time`` (since the start).
     message : str
         Why the iteration stopped.
     """
@@ -131,8 +138,8 @@ def _index_array(values, name, bound):
 
 
 def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxiter=100,
-           tol=1e-10, regularization=0.0, weighting="uniform", max_cg_steps=None,
-           validation=None, split=False, clip=None, duplicates="error", rng=None,
+           tol=1e-10, regularization=0.0, weighting="uniform", preconditioner="qr",
+           max_cg_steps=None, validation=None, split=False, clip=None, duplicates="error", rng=None,
            callback=None, check_finite=True):
     r"""Complete a partially observed matrix by alternating minimization.
 
@@ -164,10 +171,9 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         ``"exact"``: each row's regression by its normal equations (Cholesky), cost
         ``O(|O| k^2 + (m + n) k^3)`` per sweep (``k = rank``, ``|O|`` observations).
         ``"robust"``: Gu, Song, Yin and Zhang's nearly linear time AltMin: each regression
-        is solved only approximately, by conjugate gradients preconditioned by a QR of
-        the fixed factor and warm started from the previous factor, so that a sweep costs
-        ``O(|O| k s)`` with ``s`` CG steps per row (3-10 in practice) instead of
-        ``O(|O| k^2)``.  See Notes.
+        is solved only approximately, by preconditioned conjugate gradients warm started
+        from the previous factor, so that a sweep costs ``O(|O| k s)`` with ``s`` CG steps
+        per row (3-10 in practice) instead of ``O(|O| k^2)``.  See Notes.
     solver_tol : float
         Robust method: each row's CG stops when its residual falls below ``solver_tol``
         times its warm start's residual.  Tightened a thousandfold whenever a sweep lowers
@@ -186,9 +192,17 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         column without observations gets a zero factor (it predicts 0).
     weighting : {"uniform", "frequency"}
         How the ridge weighs each row and column (see the objective above).
+    preconditioner : {"qr", "sketch"}
+        Robust method: ``"qr"`` (default) preconditions every row at once by the QR
+        factorization of the fixed factor; ``"sketch"`` preconditions each row by the QR
+        of a sparse sign sketch of its own observations (``4 rank`` sketch rows, 4
+        nonzeros per observation), the paper's construction.  See Notes for why ``"qr"``
+        is the default.
     max_cg_steps : int, optional
-        Robust method: CG steps after which a row is finished by an exact solve
-        (default ``max(5, rank // 4)``: past it, forming the row's Gram matrix is cheaper).
+        Robust method: CG steps after which a row is finished by an exact solve (default
+        ``max(5, rank // 4)`` with ``"qr"``: past it, forming the row's Gram matrix is
+        cheaper; ``max(20, rank // 4)`` with ``"sketch"``, whose preconditioned systems
+        contract by only about 1/2 per step).
     validation : (rows, cols, values), optional
         Held-out entries; their RMSE is recorded per sweep in ``history``.
     split : bool
@@ -233,13 +247,18 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     devices, which need the unknown incoherence).
 
     **Robust updates.** "Robust" refers to inexact updates, not to outliers.  The paper
-    preconditions each row's regression by a sketch of it; we precondition all rows at
-    once by the QR factorization ``F = Q R`` of the fixed factor and solve for
-    ``w = R x``: with ``Q`` orthonormal and the observations uniform, each row's Gram
-    matrix ``Q_O^T Q_O`` concentrates around ``(|O_i| / n) I`` whatever the condition
-    number of ``M`` (SPEC 4.4 allows this in place of per-row sketches when it is as
-    accurate and faster, which it was in the pilot study of the paper note: a per-row
-    sketch costs ``O(k^3)`` per row, the same as the exact solve).  Each row stops
+    preconditions each row's regression by a sketch of it (``preconditioner="sketch"``:
+    ``R`` from the QR of ``S F_O``, then CG on the normal equations preconditioned by
+    ``R^T R``).  By default we precondition all rows at once by the QR factorization
+    ``F = Q R`` of the fixed factor and solve for ``w = R x``: with ``Q`` orthonormal and
+    the observations uniform, each row's Gram matrix ``Q_O^T Q_O`` concentrates around
+    ``(|O_i| / n) I`` whatever the condition number of ``M``, and CG contracts by about
+    ``sqrt(k / |O_i|)`` per step, where a sketch of ``s`` rows gives only about
+    ``sqrt(k / s)`` and costs ``O(s k^2)`` per row to factor.  Both reach the same
+    residual in the same number of sweeps; the global QR's sweeps were 2.5-4 times
+    faster in our benchmarks (``benchmarks/bench_completion.py``, the
+    "preconditioner" group), which is why it is the default (SPEC 4.4 allows it when
+    measured faster at equal accuracy).  Each row stops
     relative to its warm start's residual, which already scales with the current error;
     a tolerance tied to the previous outer error froze at 3e-2 in review.  Convergence is
     declared only from the criteria of ``tol``: the residual (the paper note's rule) or,
@@ -249,9 +268,16 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
 
     **Which rows use CG.**  A CG step costs about ``4 k |O_i|`` flops against
     ``k^2 |O_i|`` for the row's Gram matrix, and with ``|O_i|`` observations it contracts
-    by about ``sqrt(k / |O_i|)``; each row is solved exactly when that is predicted
-    cheaper.  Below ``k`` of about 16-32, or with few observations per row, the robust
-    method therefore solves most rows exactly and costs what the exact one does.
+    by about ``sqrt(k / |O_i|)``; with ``"qr"``, each row is solved exactly when that is
+    predicted cheaper (with ``"sketch"`` every row is tried by CG, as in the paper).
+    Below ``k`` of about 16-32, or with few observations per row, the robust method
+    therefore solves most rows exactly and costs what the exact one does.
+
+    **Exact rows.** A row or column with ``c >= k`` observations is solved from its
+    ``k x k`` normal equations (Cholesky); with a ridge and ``c < k`` (most columns of
+    rating data) from the equivalent ``c x c`` dual system
+    ``(F_O F_O^T + lam I) a = m``, ``x = F_O^T a``, at ``O(c^2 k)`` instead of
+    ``O(k^3)``.
 
     **Scaling.** The observations are divided internally by a power of 4 near their
     largest magnitude when that is far from 1 (and the factors multiplied back), so
@@ -266,7 +292,8 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     bucketed by observation count and each bucket's regressions are solved as padded
     batches (batched Gram matrices and ``linalg.solve``, or batched CG steps), with the
     same objective and stopping rules; ``U`` and ``V`` come back in the input's
-    namespace.  ``split``, ``clip``, ``validation`` and duplicate merging are NumPy-only.
+    namespace.  ``split``, ``clip``, ``validation``, ``preconditioner="sketch"`` and
+    duplicate merging are NumPy-only.
 
     References
     ----------
@@ -293,8 +320,11 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     tol = check_real(tol, "tol", low=0.0)
     lam = check_real(regularization, "regularization", low=0.0)
     weighting = check_option(weighting, "weighting", _WEIGHTINGS)
-    max_steps = max(5, rank // 4) if max_cg_steps is None else check_int(
-        max_cg_steps, "max_cg_steps", low=0)
+    preconditioner = check_option(preconditioner, "preconditioner", _PRECONDITIONERS)
+    if max_cg_steps is None:
+        max_steps = max(5 if preconditioner == "qr" else 20, rank // 4)
+    else:
+        max_steps = check_int(max_cg_steps, "max_cg_steps", low=0)
     if callback is not None and not callable(callback):
         raise TypeError(f"`callback` must be callable; got {type(callback).__name__}.")
     if not isinstance(split, (bool, np.bool_)):
@@ -303,6 +333,9 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         clip = check_real(clip, "clip", low=1.0)
     device = _device_input(observed, shape, check_finite)
     if device is not None:
+        if preconditioner != "qr":
+            raise ValueError("preconditioner='sketch' is supported for NumPy and SciPy input "
+                             "only.")
         return _device_altmin(device, rank, method, solver_tol, maxiter, tol, lam,
                               weighting == "frequency", max_cg_steps, validation, split, clip,
                               duplicates, rng, callback)
@@ -314,7 +347,8 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     _check_enough_observations(obs, rank, lam)
     rng = check_rng(rng)
     return _Solver(obs, rank, method, solver_tol, maxiter, tol, lam, weighting == "frequency",
-                   max_steps, held_out, callback, bool(split), clip).run(rng)
+                   preconditioner, max_steps, held_out, callback, bool(split),
+                   clip).run(rng)
 
 
 def _device_input(observed, shape, check_finite):
@@ -437,8 +471,8 @@ def _check_enough_observations(obs, rank, lam):
 class _Solver:
     """State of one :func:`altmin` run."""
 
-    def __init__(self, obs, rank, method, solver_tol, maxiter, tol, lam, weighted, max_steps,
-                 held_out, callback, split, clip):
+    def __init__(self, obs, rank, method, solver_tol, maxiter, tol, lam, weighted,
+                 preconditioner, max_steps, held_out, callback, split, clip):
         self.obs = obs
         self.rank = rank
         self.method = method
@@ -459,6 +493,8 @@ class _Solver:
         self.lam_scaled = lam / self.scale
         self.split = split
         self.clip = clip
+        self.preconditioner = preconditioner
+        self.sketch_rows = _SKETCH_ROWS_PER_RANK * rank
 
     def run(self, rng):
         from .._kernels import completion as kernels
@@ -466,7 +502,7 @@ class _Solver:
         self.kernels = kernels
         start = time.perf_counter()
         with threads_for(self.work), _blas_single_threaded():
-            init_rng, split_rng = rng.spawn(2)
+            init_rng, split_rng, self.sketch_rng = rng.spawn(3)
             parts = _split(self.full, 2 * self.maxiter + 1, split_rng) if self.split else None
             U = _initial_left_factor(parts[0] if parts else self.full, self.rank, init_rng,
                                      kernels)
@@ -538,6 +574,8 @@ class _Solver:
             ptr, idx, vals = part.col_ptr, part.col_rows, part.col_vals
         if self.method == "exact" or cold:
             return self._exact_update(ptr, idx, vals, F, X, steps)
+        if self.preconditioner == "sketch":
+            return self._sketch_update(ptr, idx, vals, F, X, tau, steps)
         Q, R = scipy.linalg.qr(F, mode="economic", check_finite=False)
         d = np.abs(np.diag(R))
         if d.min() <= d.max() * F.shape[0] * np.finfo(self.dtype).eps:
@@ -546,20 +584,40 @@ class _Solver:
         # x = R^-1 w: entries q_i^T w, penalty lam w^T (R R^T)^-1 w
         Rinv = scipy.linalg.solve_triangular(R, self.eye, check_finite=False)
         P = Rinv.T @ Rinv if self.lam else self.eye
+        Pinv = R @ R.T if self.lam else self.eye
         W = np.ascontiguousarray(X @ R.T)
         row_steps = np.zeros(X.shape[0], dtype=np.int64)
         self.kernels.solve_rows_cg(ptr, idx, vals, np.ascontiguousarray(Q), self.lam_scaled,
-                                   self.weighted, np.ascontiguousarray(P), W, tau,
+                                   self.weighted, np.ascontiguousarray(P),
+                                   np.ascontiguousarray(Pinv), W, tau,
                                    self.max_steps, row_steps)
-        steps.append((row_steps, np.diff(ptr)))
+        steps.append((row_steps, np.diff(ptr), 0.0))
         return np.ascontiguousarray(W @ Rinv.T)
+
+    def _sketch_update(self, ptr, idx, vals, F, X, tau, steps):
+        """Each row by CG preconditioned by the QR of its own sketch (the paper's)."""
+        from .._kernels.completion_sketch import solve_rows_sketch_pcg
+
+        out = X.copy()
+        row_steps = np.zeros(X.shape[0], dtype=np.int64)
+        seed = int(self.sketch_rng.integers(0, 2**63))
+        solve_rows_sketch_pcg(ptr, idx, vals, F, self.lam_scaled, self.weighted, out, tau,
+                              self.max_steps, self.sketch_rows, _SKETCH_NNZ, seed, row_steps)
+        counts = np.diff(ptr)
+        k = self.rank
+        # sketching (nnz k per observation) and factoring it (2 s k^2) for each CG row
+        sketched = np.minimum(counts, self.sketch_rows)
+        extra = np.where(row_steps >= 0, _SKETCH_NNZ * k * counts + 2.0 * sketched * k * k,
+                         0.0)
+        steps.append((row_steps, counts, float(extra.sum())))
+        return out
 
     def _exact_update(self, ptr, idx, vals, F, X, steps):
         out = np.empty_like(X)
         flags = np.empty(X.shape[0], dtype=np.int64)
-        self.kernels.solve_rows_exact(ptr, idx, vals, F, self.lam_scaled, self.weighted,
-                                      self.eye, out, flags)
-        steps.append((flags, np.diff(ptr)))
+        self.kernels.solve_rows_exact(ptr, idx, vals, F, self.lam_scaled, self.weighted, out,
+                                      flags)
+        steps.append((flags, np.diff(ptr), 0.0))
         return out
 
     def _residual(self, U, V):
@@ -577,13 +635,17 @@ class _Solver:
         return (math.sqrt(res / ref) if ref > 0 else math.sqrt(res)), objective
 
     def _history_row(self, residual, objective, tau, steps, U, V, sweep_time, elapsed):
-        all_steps = np.concatenate([s for s, _ in steps])
-        counts = np.concatenate([c for _, c in steps]).astype(np.float64)
+        all_steps = np.concatenate([s for s, _, _ in steps])
+        counts = np.concatenate([c for _, c, _ in steps]).astype(np.float64)
         k = self.rank
         # multiply-adds: a CG row reads its observations 1 + steps times (a dot product and
         # an update of length k each); an exact row forms its Gram matrix and factors it
+        dual = (counts < k) & (self.lam > 0)
+        exact_cost = np.where(dual, counts * counts * k + counts**3 / 3.0,
+                              k * k * counts + k**3 / 3.0)
         work = float(np.sum(np.where(all_steps >= 0, 2.0 * k * counts * (1 + all_steps),
-                                     k * k * counts + k**3 / 3.0)))
+                                     exact_cost)))
+        work += sum(extra for _, _, extra in steps)
         cg = all_steps[all_steps >= 0]
         exact_rows = int(np.sum(all_steps < 0))
         rescued = int(np.sum(all_steps == -2))

@@ -65,11 +65,11 @@ def test_recovery_property(seed, k, m, n):
 
 def test_robust_tracks_exact_sweep_for_sweep():
     """With solver_tol = 1e-3 the robust iterates match exact AltMin's convergence.  At
-    k = 32 with 2000 observations per row the rows of M are solved by CG (cheaper than
+    k = 48 with 2000 observations per row the rows of M are solved by CG (cheaper than
     their Gram matrices), the columns (about 180 observations) exactly."""
-    M, obs = planted(200, 2200, 32, 8.2, cond=10.0, seed=3)
-    exact = altmin(obs, 32, shape=M.shape, method="exact", rng=0)
-    robust = altmin(obs, 32, shape=M.shape, method="robust", rng=0)
+    M, obs = planted(200, 2200, 48, 5.4, cond=10.0, seed=3)
+    exact = altmin(obs, 48, shape=M.shape, method="exact", rng=0)
+    robust = altmin(obs, 48, shape=M.shape, method="robust", rng=0)
     n = min(exact.n_iter, robust.n_iter)
     ratio = robust.history["residual"][:n] / exact.history["residual"][:n]
     assert np.all(ratio < 3.0)
@@ -92,8 +92,8 @@ def test_robust_row_solves_meet_their_tolerance():
     X = X0.copy()
     steps = np.zeros(300, dtype=np.int64)
     eye = np.eye(5)
-    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, Q, 0.0, False, eye, X, 1e-3,
-                          50, steps, False)  # CG on every row, whatever its cost
+    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, Q, 0.0, False, eye, eye, X,
+                          1e-3, 50, steps, False)  # CG on every row, whatever its cost
     for i in range(0, 300, 17):
         cols = o.row_cols[o.row_ptr[i]:o.row_ptr[i + 1]]
         vals = o.row_vals[o.row_ptr[i]:o.row_ptr[i + 1]]
@@ -101,6 +101,87 @@ def test_robust_row_solves_meet_their_tolerance():
         r0, r = np.linalg.norm(b - G @ X0[i]), np.linalg.norm(b - G @ X[i])
         assert steps[i] >= 0
         assert r <= 1e-3 * r0 * (1 + 1e-8) + 1e-12
+
+
+def _sketch_pcg(o, F, X, rtol, lam=0.0, weighted=False, sketch_rows=None, max_steps=200,
+                seed=5):
+    from lowrank._kernels.completion_sketch import solve_rows_sketch_pcg
+
+    k = F.shape[1]
+    steps = np.zeros(X.shape[0], dtype=np.int64)
+    solve_rows_sketch_pcg(o.row_ptr, o.row_cols, o.row_vals, F, lam, weighted, X, rtol,
+                          max_steps, 4 * k if sketch_rows is None else sketch_rows, 4, seed,
+                          steps)
+    return steps
+
+
+def test_sketch_preconditioned_rows_meet_their_tolerance():
+    """Per-row sketch preconditioner: with a sketch of 4k rows, ``R^T R`` is within a
+    small factor of the row's Gram matrix, so stopping at ``rtol`` times the warm start's
+    preconditioned residual bounds the energy-norm error ``||F_O (x - x*)||`` by a small
+    multiple of ``rtol`` times the warm start's; the fixed factor is ill conditioned
+    (cond 1e3), which the preconditioner absorbs."""
+    from lowrank.completion import as_observations
+
+    M, obs = planted(60, 800, 6, 40.0, seed=31)
+    o = as_observations(obs, shape=M.shape)
+    rng = np.random.default_rng(0)
+    F = np.linalg.qr(rng.standard_normal((800, 6)))[0] * np.geomspace(1.0, 1e-3, 6)
+    X0 = rng.standard_normal((60, 6))
+    X = X0.copy()
+    steps = _sketch_pcg(o, F, X, 1e-3)
+    assert np.all(steps > 0) and steps.max() <= 40
+    for i in range(60):
+        cols = o.row_cols[o.row_ptr[i]:o.row_ptr[i + 1]]
+        A, b = F[cols], o.row_vals[o.row_ptr[i]:o.row_ptr[i + 1]]
+        best = np.linalg.lstsq(A, b, rcond=None)[0]
+        assert (np.linalg.norm(A @ (X[i] - best))
+                <= 4e-3 * np.linalg.norm(A @ (X0[i] - best)) + 1e-12)
+
+
+@pytest.mark.parametrize("weighting", [False, True])
+def test_sketch_preconditioned_rows_match_exact_rows(weighting):
+    """At a tight tolerance the sketch-preconditioned CG gives the exact ridge solution;
+    without compression (sketch as tall as the row) the preconditioner is exact and CG
+    needs one step."""
+    from lowrank._kernels import completion as kernels
+    from lowrank.completion import as_observations
+
+    M, obs = planted(100, 400, 8, 10.0, seed=16)
+    o = as_observations(obs, shape=M.shape)
+    rng = np.random.default_rng(1)
+    F = rng.standard_normal((400, 8))
+    exact = np.empty((100, 8))
+    flags = np.empty(100, dtype=np.int64)
+    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.3, weighting, exact,
+                             flags)
+    X = rng.standard_normal((100, 8))
+    steps = _sketch_pcg(o, F, X, 1e-13, lam=0.3, weighted=weighting)
+    assert np.all(steps > 0)
+    np.testing.assert_allclose(X, exact, rtol=1e-8, atol=1e-10)
+    X = rng.standard_normal((100, 8))
+    steps = _sketch_pcg(o, F, X, 1e-10, lam=0.3, weighted=weighting, sketch_rows=10**6)
+    assert np.all(steps <= 2)
+    np.testing.assert_allclose(X, exact, rtol=1e-7, atol=1e-9)
+
+
+def test_sketch_preconditioner_tracks_qr_sweep_for_sweep():
+    """preconditioner="sketch" (the paper's per-row sketches, every row by CG) reaches
+    the same accuracy in about as many sweeps as the global QR, and its history counts
+    the sketching work.  (The columns, with fewer observations than the 4k sketch rows,
+    are not compressed: their preconditioner is exact and CG takes one step.)"""
+    M, obs = planted(200, 2200, 48, 5.4, cond=10.0, seed=3)
+    qr = altmin(obs, 48, shape=M.shape, rng=0)
+    sketch = altmin(obs, 48, shape=M.shape, rng=0, preconditioner="sketch")
+    assert qr.converged and sketch.converged
+    assert abs(sketch.n_iter - qr.n_iter) <= 2
+    assert rel_error(sketch, M) <= 1e-6
+    h = sketch.history
+    assert np.all(h["exact_rows"][1:] < 0.1 * sum(M.shape))
+    assert np.all(h["mean_inner_steps"][1:] >= 1)
+    assert np.all(h["work"][1:] > qr.history["work"][1:])
+    again = altmin(obs, 48, shape=M.shape, rng=0, preconditioner="sketch")
+    np.testing.assert_array_equal(again.U, sketch.U)
 
 
 def test_error_proportional_to_noise():
@@ -171,11 +252,12 @@ def test_duplicates():
         altmin((rows, cols, vals), 1, shape=(3, 3))
 
 
-@pytest.mark.parametrize("method", ["exact", "robust"])
-def test_float32_preserved(method):
+@pytest.mark.parametrize("method, preconditioner", [("exact", "qr"), ("robust", "qr"),
+                                                    ("robust", "sketch")])
+def test_float32_preserved(method, preconditioner):
     M, (rows, cols, vals) = planted(150, 100, 3, 6.0, seed=8)
     res = altmin((rows, cols, vals.astype(np.float32)), 3, shape=M.shape, method=method,
-                 rng=0, tol=1e-5)
+                 rng=0, tol=1e-5, preconditioner=preconditioner)
     assert res.U.dtype == np.float32 and res.V.dtype == np.float32
     assert res.converged and rel_error(res, M) <= 1e-4
 
@@ -193,9 +275,11 @@ def test_same_rng_same_result_and_thread_independence():
         lowrank._kernels._SERIAL_WORK = 0  # the kernels would otherwise run on one thread
         from test_altmin import planted
         from lowrank.completion import altmin
-        M, obs = planted(120, 1500, 32, 7.0, seed=9)
-        res = altmin(obs, 32, shape=M.shape, rng=3, method="robust", maxiter=4, tol=0.0)
-        sys.stdout.write(hashlib.sha256(res.U.tobytes() + res.V.tobytes()).hexdigest())
+        M, obs = planted(120, 2200, 48, 5.4, seed=9)
+        for preconditioner in ("qr", "sketch"):
+            res = altmin(obs, 48, shape=M.shape, rng=3, method="robust", maxiter=4, tol=0.0,
+                         preconditioner=preconditioner)
+            sys.stdout.write(hashlib.sha256(res.U.tobytes() + res.V.tobytes()).hexdigest())
     """) % os.path.dirname(__file__)
     outputs = []
     for threads in ("1", "2"):
@@ -235,8 +319,7 @@ def test_singular_rows_get_a_minimum_norm_like_fit(dtype):
     o = as_observations((rows, cols, vals), shape=(20, 50))
     out = np.empty((20, 2), dtype=dtype)
     flags = np.empty(20, dtype=np.int64)
-    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.0, False,
-                             np.eye(2, dtype=dtype), out, flags)
+    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.0, False, out, flags)
     assert np.all(flags == -2)
     fitted = np.einsum("ij,ij->i", out[rows], F[cols])
     np.testing.assert_allclose(fitted, vals, rtol=1e-3 if dtype == np.float32 else 1e-6,
@@ -259,22 +342,64 @@ def test_cg_with_ridge_matches_exact_rows(weighting):
     P = Rinv.T @ Rinv
     exact = np.empty((100, 8))
     flags = np.empty(100, dtype=np.int64)
-    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.3, weighting, np.eye(8),
-                             exact, flags)
+    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.3, weighting, exact,
+                             flags)
     W = rng.standard_normal((100, 8))
     steps = np.zeros(100, dtype=np.int64)
-    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, Q, 0.3, weighting, P, W, 1e-12,
-                          100, steps, False)
+    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, Q, 0.3, weighting, P, R @ R.T, W,
+                          1e-12, 100, steps, False)
     assert np.all(steps > 0)
     np.testing.assert_allclose(W @ Rinv.T, exact, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighting", [False, True])
+def test_rows_with_fewer_observations_than_rank_use_the_dual_form(weighting, dtype):
+    """Rows with c < k observations and a ridge are solved as c x c systems; the answer
+    is the ridge solution of the k x k normal equations (a NumPy reference), for the
+    plain penalty of the exact kernel and the general ``P`` of the CG kernel's exact
+    rows; rows with c >= k take the primal route."""
+    from lowrank._kernels import completion as kernels
+    from lowrank.completion import as_observations
+
+    rng = np.random.default_rng(3)
+    k, n = 12, 300
+    counts = np.r_[np.arange(1, 16), 40]
+    rows = np.repeat(np.arange(counts.size), counts)
+    cols = np.concatenate([rng.choice(n, c, replace=False) for c in counts])
+    o = as_observations((rows, cols, rng.standard_normal(rows.size).astype(dtype)),
+                        shape=(counts.size, n))
+    F = rng.standard_normal((n, k)).astype(dtype)
+    R = np.triu(rng.standard_normal((k, k))) + 3 * np.eye(k)
+    P = np.linalg.inv(R @ R.T)
+    lam = 0.7
+    out = np.empty((counts.size, k), dtype=dtype)
+    flags = np.empty(counts.size, dtype=np.int64)
+    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, lam, weighting, out, flags)
+    W = np.zeros((counts.size, k), dtype=dtype)
+    steps = np.zeros(counts.size, dtype=np.int64)
+    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, F, lam, weighting,
+                          P.astype(dtype), (R @ R.T).astype(dtype), W, 1e-3, 0, steps, True)
+    assert np.all(flags == -1) and np.all(steps == -1)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for i, c in enumerate(counts):
+        cols_i = o.row_cols[o.row_ptr[i]:o.row_ptr[i + 1]]
+        A = F[cols_i].astype(np.float64)
+        m = o.row_vals[o.row_ptr[i]:o.row_ptr[i + 1]].astype(np.float64)
+        lam_i = lam * c if weighting else lam
+        plain = np.linalg.solve(A.T @ A + lam_i * np.eye(k), A.T @ m)
+        general = np.linalg.solve(A.T @ A + lam_i * P, A.T @ m)
+        np.testing.assert_allclose(out[i], plain, rtol=rtol, atol=rtol * np.abs(plain).max())
+        np.testing.assert_allclose(W[i], general, rtol=rtol,
+                                   atol=rtol * np.abs(general).max())
+
+
 def test_robust_with_ridge_reaches_the_exact_objective():
-    M, (rows, cols, vals) = planted(120, 1500, 32, 7.0, seed=17)
+    M, (rows, cols, vals) = planted(120, 2200, 48, 5.4, seed=17)
     noisy = vals + 0.01 * np.random.default_rng(0).standard_normal(vals.size)
     kwargs = dict(shape=M.shape, regularization=0.1, rng=0, tol=1e-9, maxiter=300)
-    exact = altmin((rows, cols, noisy), 32, method="exact", **kwargs)
-    robust = altmin((rows, cols, noisy), 32, method="robust", **kwargs)
+    exact = altmin((rows, cols, noisy), 48, method="exact", **kwargs)
+    robust = altmin((rows, cols, noisy), 48, method="robust", **kwargs)
     assert exact.converged and robust.converged
     assert robust.history["mean_inner_steps"].max() > 0  # CG did run
     assert robust.history["objective"][-1] == pytest.approx(exact.history["objective"][-1],
@@ -282,13 +407,13 @@ def test_robust_with_ridge_reaches_the_exact_objective():
 
 
 def test_history_counts_and_no_premature_tightening():
-    M, obs = planted(120, 1500, 32, 7.0, cond=100.0, seed=18)
-    exact = altmin(obs, 32, shape=M.shape, method="exact", rng=0, maxiter=300)
+    M, obs = planted(120, 2200, 48, 5.4, cond=100.0, seed=18)
+    exact = altmin(obs, 48, shape=M.shape, method="exact", rng=0, maxiter=300)
     assert np.all(exact.history["exact_rows"] == sum(M.shape))
     nnz = obs[0].size
-    np.testing.assert_allclose(exact.history["work"], 2 * nnz * 32**2 + sum(M.shape) * 32**3 / 3)
+    np.testing.assert_allclose(exact.history["work"], 2 * nnz * 48**2 + sum(M.shape) * 48**3 / 3)
     assert np.all(exact.history["mean_inner_steps"] == 0)
-    robust = altmin(obs, 32, shape=M.shape, method="robust", rng=0, maxiter=300)
+    robust = altmin(obs, 48, shape=M.shape, method="robust", rng=0, maxiter=300)
     assert robust.converged
     assert robust.history["exact_rows"][0] >= M.shape[1]  # the cold first half-sweep
     assert robust.history["work"][-1] < exact.history["work"][-1]
@@ -394,7 +519,8 @@ class TestBadInput:
                               ({"maxiter": 0}, "`maxiter`"), ({"tol": -1}, "`tol`"),
                               ({"regularization": -1.0}, "`regularization`"),
                               ({"weighting": "idf"}, "`weighting`"),
-                              ({"max_cg_steps": -1}, "`max_cg_steps`")):
+                              ({"max_cg_steps": -1}, "`max_cg_steps`"),
+                              ({"preconditioner": "jacobi"}, "`preconditioner`")):
             with pytest.raises(ValueError, match=match):
                 altmin(self.obs, 2, shape=self.M.shape, **kwargs)
         with pytest.raises(TypeError, match="`callback`"):
@@ -421,7 +547,7 @@ class TestBadInput:
         monkeypatch.setattr(module, "as_observations", fail)
         for kwargs in ({"method": "nope"}, {"solver_tol": 2.0}, {"maxiter": 0}, {"tol": -1.0},
                        {"regularization": -1.0}, {"weighting": "x"}, {"max_cg_steps": -1},
-                       {"callback": 3}):
+                       {"preconditioner": "x"}, {"callback": 3}):
             with pytest.raises((ValueError, TypeError)):
                 altmin(self.obs, 2, shape=self.M.shape, **kwargs)
         monkeypatch.undo()
@@ -471,6 +597,8 @@ def test_array_namespace_dense_nan_input_and_errors():
                 xs.asarray(np.r_[vals, vals[:1]])), 2, shape=M.shape)
     with pytest.raises(ValueError, match="NumPy and SciPy input only"):
         altmin(xs.asarray(dense), 2, split=True)
+    with pytest.raises(ValueError, match="NumPy and SciPy input only"):
+        altmin(xs.asarray(dense), 2, preconditioner="sketch")
     with pytest.raises(ValueError, match="within shape"):
         altmin((xs.asarray(rows + 100), xs.asarray(cols), xs.asarray(vals)), 2,
                shape=M.shape)
