@@ -46,8 +46,9 @@
    frequency-weighted ridge (k and λ chosen on a validation part of the training set:
    20 % of it, ``default_rng(1)``, refitted on all of it), with ``method="exact"`` and
    ``"robust"``, stopping when a sweep lowers the objective by less than 0.1 %
-   (``tol=1e-3``; on the validation part the RMSE was lowest there, within 4e-4 of its
-   value after 20 sweeps, at each k tried); scikit-surprise ``SVD(random_state=0)`` (default parameters) and
+   (``tol=1e-3``; at the (k, λ) we checked, the validation RMSE was lowest there, within
+   4e-4 of its value after 20 sweeps); scikit-surprise ``SVD(random_state=0)`` (default
+   parameters) and
    fancyimpute ``SoftImpute`` / ``IterativeSVD`` (default parameters, on the dense
    610 x 9724 array of centred training ratings, NaN elsewhere) when they are installed
    and work.  Fit times: median of ``repeats`` fits after a warm-up, except fancyimpute

@@ -121,13 +121,15 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_st
 
     Solves ``(Q_O^T Q_O + lam P) x = Q_O^T m_i`` (``P`` positive definite, ``Pinv`` its
     inverse, used by exact solves of rows with fewer observations than ``k``;
-    ``lam = lam_all``, or
-    ``lam_all |O_i|`` when ``weighted``) from ``x = X[i]`` until the residual is
-    at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm start's residual).  A
-    row that needs more than ``max_steps`` steps is finished by an exact Cholesky solve
-    (``steps[i] = -1`` marks it, -2 when that needed a rescue ridge), and so is, from
-    the start, a row for which :func:`_exact_is_cheaper` (when ``by_cost``);
-    ``steps[i]`` is otherwise the number of CG steps.
+    ``lam = lam_all``, or ``lam_all |O_i|`` when ``weighted``) from ``x = X[i]`` until
+    the residual is at most ``max(rtol ||r_0||, 10 eps ||b||)`` (``r_0`` the warm
+    start's residual).  ``steps[i]`` is the number of CG steps, or a code of a row
+    solved exactly (see :func:`_exact_row`):
+
+    - -1 (-2 when it needed a rescue ridge): from the start, because
+      :func:`_exact_is_cheaper` (when ``by_cost``);
+    - -3 (-4 with a rescue ridge): after CG reached ``max_steps`` steps or broke down.
+
     The row's observed rows of ``Q`` are first gathered into a contiguous buffer; each
     step is then one pass over it: ``Q_O^T (Q_O d)`` is accumulated observation by
     observation (a dot product and an update of length ``k`` each).
@@ -212,9 +214,9 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_st
                 for a in range(k):
                     d[a] = r[a] + beta * d[a]
                 n_steps += 1
-            if n_steps == -1 and not _exact_row(ptr, idx, vals, Q, i, lam, P, Pinv, False, G, Z, b,
-                                                x):
-                n_steps = -2  # too slow or breakdown: finished exactly (rescued)
+            if n_steps == -1:  # too slow or breakdown: finished exactly
+                n_steps = -3 if _exact_row(ptr, idx, vals, Q, i, lam, P, Pinv, False, G, Z,
+                                           b, x) else -4
             steps[i] = n_steps
 
 

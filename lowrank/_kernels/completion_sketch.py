@@ -36,13 +36,17 @@ def solve_rows_sketch_pcg(ptr, idx, vals, F, lam_all, weighted, X, rtol, max_ste
     Solves ``(F_O^T F_O + lam I) x = F_O^T m_i`` (``lam = lam_all``, or
     ``lam_all |O_i|`` when ``weighted``) from ``x = X[i]``, preconditioned by
     ``R^T R`` with ``R`` the triangular factor of ``[S F_O; sqrt(lam) I]``, ``S`` a sparse
-    sign sketch of ``min(sketch_rows, |O_i|)`` rows (``sketch_nnz`` per observation).
-    CG stops when the preconditioned residual ``||R^-T r||`` is at most
-    ``max(rtol ||R^-T r_0||, 10 eps ||R^-T b||)``.  ``steps[i]`` is the number of CG
-    steps, or -1 when the row was solved exactly (more than ``max_steps`` steps, a
-    breakdown or a numerically singular ``R``), -2 when that exact solve needed a rescue
-    ridge.  Unlike :func:`~lowrank._kernels.completion.solve_rows_cg`, every row is
-    first tried by CG, as in the paper.
+    sign sketch of ``sketch_nnz * (s // sketch_nnz)`` rows, ``s = min(sketch_rows,
+    |O_i|)`` (``sketch_nnz`` nonzeros per observation; a row with at most
+    ``sketch_rows`` observations is not compressed: ``S = I``).  CG stops when the
+    preconditioned residual ``||R^-T r||`` is at most ``max(rtol ||R^-T r_0||,
+    10 eps ||R^-T b||)``.  ``steps[i]`` is the number of CG steps, or the codes of
+    :func:`~lowrank._kernels.completion.solve_rows_cg` for a row solved exactly: -1
+    (-2 with a rescue ridge) from the start, when the sketch's distortion
+    ``sqrt(k / s)`` per step predicts more than ``max_steps`` steps or ``R`` is
+    numerically singular; -3 (-4) after CG reached ``max_steps`` or broke down.  Unlike
+    :func:`~lowrank._kernels.completion.solve_rows_cg` there is no cost rule: every
+    other row is solved by CG, as in the paper.
     """
     n_rows = ptr.shape[0] - 1
     k = F.shape[1]
@@ -74,6 +78,11 @@ def solve_rows_sketch_pcg(ptr, idx, vals, F, lam_all, weighted, X, rtol, max_ste
                 steps[i] = 0
                 continue
             s = min(sketch_rows, count)
+            if k < s < count and np.log(rtol) / np.log(np.sqrt(k / s)) > max_steps:
+                # CG would reach its cap: solve exactly at once
+                exact = _exact_row(ptr, idx, vals, F, i, lam, P, P, True, G, Z, b, x)
+                steps[i] = -1 if exact else -2
+                continue
             for t in range(count):
                 B[t] = F[idx[start + t]]
             n_h = _sketch_rows(B, count, s, sketch_nnz, lam, seed, i, H)
@@ -125,9 +134,9 @@ def solve_rows_sketch_pcg(ptr, idx, vals, F, lam_all, weighted, X, rtol, max_ste
                 for a in range(k):
                     d[a] = z[a] + beta * d[a]
                 n_steps += 1
-            if n_steps == -1 and not _exact_row(ptr, idx, vals, F, i, lam, P, P, True, G, Z, b,
-                                                x):
-                n_steps = -2
+            if n_steps == -1:  # too slow or breakdown: finished exactly
+                n_steps = -3 if _exact_row(ptr, idx, vals, F, i, lam, P, P, True, G, Z, b,
+                                           x) else -4
             steps[i] = n_steps
 
 

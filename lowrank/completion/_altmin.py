@@ -76,9 +76,12 @@ class CompletionResult(Result):
         singular rows given a tiny ridge), ``work`` (the sweep's cost in multiply-adds:
         ``2 k |O_i| (1 + s_i)`` for a row solved by ``s_i`` CG steps, ``k^2 |O_i| + k^3/3``
         for an exact row (``|O_i|^2 k + |O_i|^3 / 3`` in the dual form used when
-        ``|O_i| < k`` with a ridge), plus ``4 k |O_i| + 2 min(|O_i|, 4 k) k^2`` per CG row
-        to sketch and factor with ``preconditioner="sketch"``), ``sweep_time`` (seconds of
-        that sweep) and ``time`` (since the start).
+        ``|O_i| < k`` with a ridge, plus ``|O_i| k^2`` on the robust QR path), both for a
+        row that reached ``max_cg_steps`` before its exact solve; with
+        ``preconditioner="sketch"`` each CG row adds ``4 k |O_i| + 8 k^3`` to sketch and
+        factor, or ``2 |O_i| k^2`` to factor a row of at most ``4 k`` observations;
+        on device namespaces, without the dual form), ``sweep_time`` (seconds of that
+        sweep) and ``time`` (since the start).
     message : str
         Why the iteration stopped.
     """
@@ -176,7 +179,8 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         per row (3-10 in practice) instead of ``O(|O| k^2)``.  See Notes.
     solver_tol : float
         Robust method: each row's CG stops when its residual falls below ``solver_tol``
-        times its warm start's residual.  Tightened a thousandfold whenever a sweep lowers
+        times its warm start's residual (with ``preconditioner="sketch"``, the
+        preconditioned residual ``||R^-T r||``).  Tightened a thousandfold whenever a sweep lowers
         the objective by less than 0.1 % (progress has stalled), down to 1e-12.
     maxiter : int
         Maximum number of sweeps; reaching it warns
@@ -333,7 +337,7 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         clip = check_real(clip, "clip", low=1.0)
     device = _device_input(observed, shape, check_finite)
     if device is not None:
-        if preconditioner != "qr":
+        if preconditioner != "qr" and method == "robust":
             raise ValueError("preconditioner='sketch' is supported for NumPy and SciPy input "
                              "only.")
         return _device_altmin(device, rank, method, solver_tol, maxiter, tol, lam,
@@ -591,7 +595,7 @@ class _Solver:
                                    self.weighted, np.ascontiguousarray(P),
                                    np.ascontiguousarray(Pinv), W, tau,
                                    self.max_steps, row_steps)
-        steps.append((row_steps, np.diff(ptr), 0.0))
+        steps.append((row_steps, np.diff(ptr), "qr"))
         return np.ascontiguousarray(W @ Rinv.T)
 
     def _sketch_update(self, ptr, idx, vals, F, X, tau, steps):
@@ -603,13 +607,7 @@ class _Solver:
         seed = int(self.sketch_rng.integers(0, 2**63))
         solve_rows_sketch_pcg(ptr, idx, vals, F, self.lam_scaled, self.weighted, out, tau,
                               self.max_steps, self.sketch_rows, _SKETCH_NNZ, seed, row_steps)
-        counts = np.diff(ptr)
-        k = self.rank
-        # sketching (nnz k per observation) and factoring it (2 s k^2) for each CG row
-        sketched = np.minimum(counts, self.sketch_rows)
-        extra = np.where(row_steps >= 0, _SKETCH_NNZ * k * counts + 2.0 * sketched * k * k,
-                         0.0)
-        steps.append((row_steps, counts, float(extra.sum())))
+        steps.append((row_steps, np.diff(ptr), "sketch"))
         return out
 
     def _exact_update(self, ptr, idx, vals, F, X, steps):
@@ -617,7 +615,7 @@ class _Solver:
         flags = np.empty(X.shape[0], dtype=np.int64)
         self.kernels.solve_rows_exact(ptr, idx, vals, F, self.lam_scaled, self.weighted, out,
                                       flags)
-        steps.append((flags, np.diff(ptr), 0.0))
+        steps.append((flags, np.diff(ptr), "exact"))
         return out
 
     def _residual(self, U, V):
@@ -634,21 +632,33 @@ class _Solver:
         objective = res + self.lam_scaled * penalty
         return (math.sqrt(res / ref) if ref > 0 else math.sqrt(res)), objective
 
+    def _work(self, steps, c, kind):
+        """Multiply-adds of one half-sweep (``kind``: "exact", "qr" or "sketch") whose
+        rows have ``c`` observations and the kernels' ``steps`` codes."""
+        k = self.rank
+        # exact: the Gram matrix and its Cholesky factor, or the dual c x c system
+        # (plus Z = F_O P^-1 with the QR path's general penalty)
+        dual = (c < k) & (self.lam > 0)
+        exact = np.where(dual, c * c * k + c**3 / 3.0 + (kind == "qr") * c * k * k,
+                         k * k * c + k**3 / 3.0)
+        exact = np.where(c > 0, exact, 0.0)
+        # a CG row reads its observations 1 + steps times (a dot product and an update of
+        # length k each); a row that reached the cap paid max_steps steps (at most) first
+        tried = steps <= -3
+        cg_steps = np.where(tried, self.max_steps, steps)
+        cg = 2.0 * k * c * (1 + cg_steps)
+        if kind == "sketch":  # sketch (nnz k per observation) and its QR (2 s k^2)
+            s = self.sketch_rows
+            cg = cg + np.where(c > s, _SKETCH_NNZ * k * c + 2.0 * s * k * k, 2.0 * c * k * k)
+        cost = np.where(steps >= 0, cg, exact) + np.where(tried, cg, 0.0)
+        return float(np.sum(cost))
+
     def _history_row(self, residual, objective, tau, steps, U, V, sweep_time, elapsed):
         all_steps = np.concatenate([s for s, _, _ in steps])
-        counts = np.concatenate([c for _, c, _ in steps]).astype(np.float64)
-        k = self.rank
-        # multiply-adds: a CG row reads its observations 1 + steps times (a dot product and
-        # an update of length k each); an exact row forms its Gram matrix and factors it
-        dual = (counts < k) & (self.lam > 0)
-        exact_cost = np.where(dual, counts * counts * k + counts**3 / 3.0,
-                              k * k * counts + k**3 / 3.0)
-        work = float(np.sum(np.where(all_steps >= 0, 2.0 * k * counts * (1 + all_steps),
-                                     exact_cost)))
-        work += sum(extra for _, _, extra in steps)
+        work = sum(self._work(s, c.astype(np.float64), kind) for s, c, kind in steps)
         cg = all_steps[all_steps >= 0]
         exact_rows = int(np.sum(all_steps < 0))
-        rescued = int(np.sum(all_steps == -2))
+        rescued = int(np.sum((all_steps == -2) | (all_steps == -4)))
         mean = float(cg.mean()) if cg.size else 0.0
         top = float(cg.max()) if cg.size else 0.0
         rmse = math.nan

@@ -165,6 +165,37 @@ def test_sketch_preconditioned_rows_match_exact_rows(weighting):
     np.testing.assert_allclose(X, exact, rtol=1e-7, atol=1e-9)
 
 
+def test_exact_fallback_codes_of_the_cg_kernels():
+    """Rows whose CG reaches the step cap are finished exactly and coded -3; with a
+    sketch, rows whose predicted steps exceed the cap are solved exactly at once (-1).
+    Either way the answer is the exact solution."""
+    from lowrank._kernels import completion as kernels
+    from lowrank.completion import as_observations
+
+    M, obs = planted(40, 800, 6, 40.0, seed=32)
+    o = as_observations(obs, shape=M.shape)
+    rng = np.random.default_rng(0)
+    F = rng.standard_normal((800, 6))
+    exact = np.empty((40, 6))
+    flags = np.empty(40, dtype=np.int64)
+    kernels.solve_rows_exact(o.row_ptr, o.row_cols, o.row_vals, F, 0.0, False, exact, flags)
+    X = rng.standard_normal((40, 6))
+    steps = np.zeros(40, dtype=np.int64)
+    eye = np.eye(6)
+    kernels.solve_rows_cg(o.row_ptr, o.row_cols, o.row_vals, F, 0.0, False, eye, eye, X,
+                          1e-12, 1, steps, False)
+    assert np.all(steps == -3)
+    np.testing.assert_allclose(X, exact, rtol=1e-9, atol=1e-12)
+    X = rng.standard_normal((40, 6))
+    steps = _sketch_pcg(o, F, X, 1e-12, max_steps=2)  # sqrt(6/24)^2 = 1/4 >> 1e-12
+    assert np.all(steps == -1)
+    np.testing.assert_allclose(X, exact, rtol=1e-9, atol=1e-12)
+    X = rng.standard_normal((40, 6))
+    steps = _sketch_pcg(o, F, X, 0.5, max_steps=1)  # predicted 1 step: every row tried
+    assert np.all((steps == -3) | (steps == 1))
+    np.testing.assert_allclose(X[steps == -3], exact[steps == -3], rtol=1e-9, atol=1e-12)
+
+
 def test_sketch_preconditioner_tracks_qr_sweep_for_sweep():
     """preconditioner="sketch" (the paper's per-row sketches, every row by CG) reaches
     the same accuracy in about as many sweeps as the global QR, and its history counts
