@@ -14,7 +14,7 @@ from numba import njit, prange
 _BLOCK = 64
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _cholesky_solve(G, b, x, k):
     """Solve ``G[:k, :k] x = b`` (lower triangle of ``G`` read) in place of ``G``
     (overwritten by its Cholesky factor); ``x`` may be ``b``.
@@ -48,7 +48,7 @@ def _cholesky_solve(G, b, x, k):
     return True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _normal_equations(ptr, idx, vals, F, i, lam, P, G, b):
     """``G = F_O^T F_O + lam P`` and ``b = F_O^T m_i`` (lower triangle filled, then
     mirrored), ``O`` the observed positions of row ``i``."""
@@ -226,6 +226,17 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_st
 _CG_FLOP_PENALTY = 2.0
 
 
+@njit(cache=True)
+def exact_is_cheaper_everywhere(ptr, k, rtol, max_steps):
+    """Whether :func:`_exact_is_cheaper` holds for every row (then
+    :func:`solve_rows_cg` would solve them all exactly)."""
+    for i in range(ptr.shape[0] - 1):
+        count = ptr[i + 1] - ptr[i]
+        if count > 0 and not _exact_is_cheaper(count, k, rtol, max_steps):
+            return False
+    return True
+
+
 @njit(cache=True, inline="always")
 def _exact_is_cheaper(count, k, rtol, max_steps):
     """Whether forming the row's Gram matrix costs less than the CG steps it needs.
@@ -279,7 +290,7 @@ def _exact_row(ptr, idx, vals, F, i, lam, P, Pinv, plain, G, Z, b, x):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _dual_row(ptr, idx, vals, F, i, lam, Pinv, plain, G, Z, b, x):
     """The dual form of :func:`_exact_row` (``c < k`` observations, ``lam > 0``):
     ``Z = F_O P^-1`` (``F_O`` when ``plain``: ``P = I``), ``(Z F_O^T + lam I) a = m_i``,

@@ -275,7 +275,8 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     by about ``sqrt(k / |O_i|)``; with ``"qr"``, each row is solved exactly when that is
     predicted cheaper (with ``"sketch"`` every row is tried by CG, as in the paper).
     Below ``k`` of about 16-32, or with few observations per row, the robust method
-    therefore solves most rows exactly and costs what the exact one does.
+    therefore solves most rows exactly and costs what the exact one does (a half-sweep
+    in which every row would be solved exactly skips the QR).
 
     **Exact rows.** A row or column with ``c >= k`` observations is solved from its
     ``k x k`` normal equations (Cholesky); with a ridge and ``c < k`` (most columns of
@@ -577,6 +578,10 @@ class _Solver:
         else:
             ptr, idx, vals = part.col_ptr, part.col_rows, part.col_vals
         if self.method == "exact" or cold:
+            return self._exact_update(ptr, idx, vals, F, X, steps)
+        if self.preconditioner == "qr" and self.kernels.exact_is_cheaper_everywhere(
+                ptr, self.rank, tau, self.max_steps):
+            # every row's Gram matrix is cheaper than its CG steps: no QR needed
             return self._exact_update(ptr, idx, vals, F, X, steps)
         if self.preconditioner == "sketch":
             return self._sketch_update(ptr, idx, vals, F, X, tau, steps)
