@@ -259,7 +259,7 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     ``(|O_i| / n) I`` whatever the condition number of ``M``, and CG contracts by about
     ``sqrt(k / |O_i|)`` per step, where a sketch of ``s`` rows gives only about
     ``sqrt(k / s)`` and costs ``O(s k^2)`` per row to factor.  Both reach the same
-    residual sweep for sweep; the global QR's sweeps were 3.3-6.9 times faster in our
+    residual sweep for sweep; the global QR's sweeps were 3.3-7.0 times faster in our
     benchmarks (n = m = 5000, k = 32 and 64, 512 and 4361 observations per row;
     ``benchmarks/bench_completion.py``, the "preconditioner" group), which is why it is
     the default (SPEC 4.4 allows it when measured faster at equal accuracy).  Each row stops
