@@ -141,10 +141,7 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_st
     for blk in prange(n_blocks):
         first = blk * _BLOCK
         last = min(n_rows, first + _BLOCK)
-        longest = 0
-        for i in range(first, last):
-            longest = max(longest, ptr[i + 1] - ptr[i])
-        B = np.empty((longest, k), dtype=Q.dtype)
+        B = np.empty((_longest_row(ptr, first, last), k), dtype=Q.dtype)
         G = np.empty((k, k), dtype=Q.dtype)
         Z = np.empty((k, k), dtype=Q.dtype)
         b = np.empty(k, dtype=Q.dtype)
@@ -165,20 +162,11 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_st
                 steps[i] = -1 if _exact_row(ptr, idx, vals, Q, i, lam, P, Pinv, False, G, Z, b,
                                             x) else -2
                 continue
-            # one pass: b = Q_O^T m and r = b - Q_O^T Q_O x - lam P x
+            # b = Q_O^T m and r = b - Q_O^T Q_O x - lam P x
             _penalty(lam, P, x, r)
             for a in range(k):
-                b[a] = 0.0
                 r[a] = -r[a]
-            for t in range(count):
-                B[t] = Q[idx[start + t]]
-            for t in range(count):
-                q = B[t]
-                v = vals[start + t]
-                e = v - _dot(q, x, k)
-                for a in range(k):
-                    b[a] += v * q[a]
-                    r[a] += e * q[a]
+            _gather_and_residual(idx, vals, Q, start, count, x, B, b, r)
             b_norm2 = 0.0
             r_norm2 = 0.0
             for a in range(k):
@@ -192,11 +180,7 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_st
                     n_steps = -1
                     break
                 _penalty(lam, P, d, Ad)
-                for t in range(count):
-                    q = B[t]
-                    y = _dot(q, d, k)
-                    for a in range(k):
-                        Ad[a] += y * q[a]
+                _add_gram_times(B, count, d, Ad)
                 curvature = 0.0
                 for a in range(k):
                     curvature += d[a] * Ad[a]
@@ -218,6 +202,43 @@ def solve_rows_cg(ptr, idx, vals, Q, lam_all, weighted, P, Pinv, X, rtol, max_st
                 n_steps = -3 if _exact_row(ptr, idx, vals, Q, i, lam, P, Pinv, False, G, Z,
                                            b, x) else -4
             steps[i] = n_steps
+
+
+@njit(cache=True)
+def _longest_row(ptr, first, last):
+    """The most observations of a row in ``first:last``."""
+    longest = 0
+    for i in range(first, last):
+        longest = max(longest, ptr[i + 1] - ptr[i])
+    return longest
+
+
+@njit(cache=True)
+def _gather_and_residual(idx, vals, F, start, count, x, B, b, r):
+    """Gather the row's ``F_O`` into ``B[:count]`` and, in the same pass, set
+    ``b = F_O^T m`` and add ``F_O^T (m - F_O x)`` to ``r``."""
+    k = F.shape[1]
+    for a in range(k):
+        b[a] = 0.0
+    for t in range(count):
+        B[t] = F[idx[start + t]]
+        q = B[t]
+        v = vals[start + t]
+        e = v - _dot(q, x, k)
+        for a in range(k):
+            b[a] += v * q[a]
+            r[a] += e * q[a]
+
+
+@njit(cache=True)
+def _add_gram_times(B, count, d, out):
+    """``out += B^T (B d)`` over the first ``count`` rows of ``B``: one CG product."""
+    k = B.shape[1]
+    for t in range(count):
+        q = B[t]
+        y = _dot(q, d, k)
+        for a in range(k):
+            out[a] += y * q[a]
 
 
 # A CG step streams the row twice per observation (a dot product and an update), which

@@ -13,7 +13,14 @@ on the number of threads.
 import numpy as np
 from numba import njit, prange
 
-from .completion import _BLOCK, _dot, _exact_row
+from .completion import (
+    _BLOCK,
+    _add_gram_times,
+    _dot,
+    _exact_row,
+    _gather_and_residual,
+    _longest_row,
+)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -56,10 +63,7 @@ def solve_rows_sketch_pcg(ptr, idx, vals, F, lam_all, weighted, X, rtol, max_ste
     for blk in prange(n_blocks):
         first = blk * _BLOCK
         last = min(n_rows, first + _BLOCK)
-        longest = 0
-        for i in range(first, last):
-            longest = max(longest, ptr[i + 1] - ptr[i])
-        B = np.empty((longest, k), dtype=F.dtype)
+        B = np.empty((_longest_row(ptr, first, last), k), dtype=F.dtype)
         H = np.empty((k, sketch_rows + k), dtype=F.dtype)  # (S F_O)^T, column-major QR
         G = np.empty((k, k), dtype=F.dtype)
         Z = np.empty((k, k), dtype=F.dtype)
@@ -83,24 +87,15 @@ def solve_rows_sketch_pcg(ptr, idx, vals, F, lam_all, weighted, X, rtol, max_ste
                 exact = _exact_row(ptr, idx, vals, F, i, lam, P, P, True, G, Z, b, x)
                 steps[i] = -1 if exact else -2
                 continue
-            for t in range(count):
-                B[t] = F[idx[start + t]]
+            # b = F_O^T m and r = b - F_O^T F_O x - lam x
+            for a in range(k):
+                r[a] = -lam * x[a]
+            _gather_and_residual(idx, vals, F, start, count, x, B, b, r)
             n_h = _sketch_rows(B, count, s, sketch_nnz, lam, seed, i, H)
             if not _householder_r(H, n_h):
                 exact = _exact_row(ptr, idx, vals, F, i, lam, P, P, True, G, Z, b, x)
                 steps[i] = -1 if exact else -2
                 continue
-            # b = F_O^T m and r = b - F_O^T F_O x - lam x, in one pass
-            for a in range(k):
-                b[a] = 0.0
-                r[a] = -lam * x[a]
-            for t in range(count):
-                q = B[t]
-                v = vals[start + t]
-                e = v - _dot(q, x, k)
-                for a in range(k):
-                    b[a] += v * q[a]
-                    r[a] += e * q[a]
             _forward(H, b, z)
             b_norm2 = _dot(z, z, k)
             _precondition(H, r, z)
@@ -114,11 +109,7 @@ def solve_rows_sketch_pcg(ptr, idx, vals, F, lam_all, weighted, X, rtol, max_ste
                     break
                 for a in range(k):
                     Ad[a] = lam * d[a]
-                for t in range(count):
-                    q = B[t]
-                    y = _dot(q, d, k)
-                    for a in range(k):
-                        Ad[a] += y * q[a]
+                _add_gram_times(B, count, d, Ad)
                 curvature = _dot(d, Ad, k)
                 if not curvature > 0.0:
                     n_steps = -1

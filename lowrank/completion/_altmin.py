@@ -492,9 +492,7 @@ class _Solver:
         self.dtype = obs.dtype
         self.eye = np.eye(rank, dtype=self.dtype)
         self.work = obs.nnz * rank
-        self.scale, row_vals, col_vals = _scaled_values(obs)
-        self.full = _Layout(obs.shape, obs.nnz, obs.dtype, obs.row_ptr, obs.row_cols, row_vals,
-                            obs.col_ptr, obs.col_rows, col_vals)
+        self.scale, self.full = _scaled(obs)
         self.lam_scaled = lam / self.scale
         self.split = split
         self.clip = clip
@@ -677,16 +675,18 @@ class _Solver:
                 exact_rows, rescued, work, sweep_time, elapsed)
 
 
-def _scaled_values(obs):
-    """``(scale, row_vals, col_vals)``: the values divided by ``scale``, a power of 4
-    near their largest magnitude when that lies outside ``[2^-20, 2^20]`` (1 otherwise,
-    without copies).  Powers of 4 keep the scaling and its square root exact."""
+def _scaled(obs):
+    """``(scale, observations)``: the values divided by ``scale``, a power of 4 near
+    their largest magnitude when that lies outside ``[2^-20, 2^20]`` (1 otherwise: ``obs``
+    itself).  Powers of 4 keep the scaling and its square root exact."""
     top = float(np.max(np.abs(obs.row_vals))) if obs.nnz else 0.0
     if top == 0.0 or 2.0**-20 <= top <= 2.0**20:
-        return 1.0, obs.row_vals, obs.col_vals
+        return 1.0, obs
     scale = 4.0 ** round(math.log(top, 4))
     inverse = obs.dtype.type(1.0 / scale)
-    return scale, obs.row_vals * inverse, obs.col_vals * inverse
+    row_vals, col_vals = obs.row_vals * inverse, obs.col_vals * inverse
+    row_vals.flags.writeable = col_vals.flags.writeable = False  # as in every Observations
+    return scale, dataclasses.replace(obs, row_vals=row_vals, col_vals=col_vals)
 
 
 @contextlib.contextmanager
@@ -702,36 +702,18 @@ def _blas_single_threaded():
         yield
 
 
-@dataclasses.dataclass(frozen=True)
-class _Layout:
-    """Observations (possibly scaled, or a part of a split) in row and column order."""
-
-    shape: tuple
-    nnz: int
-    dtype: np.dtype
-    row_ptr: np.ndarray
-    row_cols: np.ndarray
-    row_vals: np.ndarray
-    col_ptr: np.ndarray
-    col_rows: np.ndarray
-    col_vals: np.ndarray
-
-
-def _split(layout, n_parts, rng):
-    """The observations split uniformly at random into ``n_parts`` layouts."""
-    m = layout.shape[0]
-    rows = np.repeat(np.arange(m, dtype=layout.row_cols.dtype), np.diff(layout.row_ptr))
-    assign = rng.integers(0, n_parts, layout.nnz)
+def _split(obs, n_parts, rng):
+    """The observations split uniformly at random into ``n_parts`` Observations."""
+    rows, cols, vals = obs.coo()
+    assign = rng.integers(0, n_parts, obs.nnz)
     parts = []
     for p in range(n_parts):
         sel = assign == p
         if not np.any(sel):
             raise ValueError(f"split=True left part {p} of {n_parts} without observations; "
                              "lower `maxiter` or observe more entries.")
-        o = as_observations((rows[sel], layout.row_cols[sel], layout.row_vals[sel]),
-                            shape=layout.shape, check_finite=False)
-        parts.append(_Layout(o.shape, o.nnz, o.dtype, o.row_ptr, o.row_cols, o.row_vals,
-                             o.col_ptr, o.col_rows, o.col_vals))
+        parts.append(as_observations((rows[sel], cols[sel], vals[sel]), shape=obs.shape,
+                                     check_finite=False))
     return parts
 
 
