@@ -53,14 +53,17 @@ def test_noiseless_recovery_on_a_seed_list(method, cond):
        n=st.integers(60, 120))
 def test_recovery_property(seed, k, m, n):
     """Random incoherent rank-k matrices with 6 k ln n observations per row: both methods
-    converge and recover M, and agree with each other."""
+    (the robust one with both preconditioners) converge and recover M, and agree with
+    each other."""
     M, obs = planted(m, n, k, 6.0, cond=2.0, seed=seed % 10_000)
     exact = altmin(obs, k, shape=M.shape, method="exact", rng=0, maxiter=500)
-    robust = altmin(obs, k, shape=M.shape, method="robust", rng=0, maxiter=500)
-    assert exact.converged and robust.converged
-    assert rel_error(exact, M) <= 1e-6 and rel_error(robust, M) <= 1e-6
-    np.testing.assert_allclose(robust.to_dense(), exact.to_dense(), atol=1e-7 *
-                               np.abs(M).max())
+    for preconditioner in ("qr", "sketch"):
+        robust = altmin(obs, k, shape=M.shape, method="robust", rng=0, maxiter=500,
+                        preconditioner=preconditioner)
+        assert exact.converged and robust.converged
+        assert rel_error(exact, M) <= 1e-6 and rel_error(robust, M) <= 1e-6
+        np.testing.assert_allclose(robust.to_dense(), exact.to_dense(), atol=1e-7 *
+                                   np.abs(M).max())
 
 
 def test_robust_tracks_exact_sweep_for_sweep():
