@@ -3,12 +3,14 @@
 Families (one subpackage each): :mod:`lowrank.sketch` (sketching operators),
 :mod:`lowrank.sampling` (leverage scores, Lewis weights, l_p sensitivities, row sampling),
 :mod:`lowrank.regression` (least squares by sketching, l_inf and l_p regression),
-:mod:`lowrank.testing` (generators and checks) and :mod:`lowrank.experiments`
-(the reproduced figures and the ``lowrank`` command).
+:mod:`lowrank.completion` (matrix completion by alternating minimization),
+:mod:`lowrank.testing` (generators, checks and hypothesis strategies) and
+:mod:`lowrank.experiments` (the reproduced figures and the ``lowrank`` command).
 """
 
-from . import exceptions, regression, sampling, sketch, testing
-from .exceptions import ConvergenceWarning
+from . import completion, exceptions, regression, sampling, sketch, testing
+from .completion import CompletionResult, altmin
+from .exceptions import ConvergenceWarning, LowrankWarning
 from .regression import (
     LinfLstsqResult,
     LpRegressionResult,
@@ -18,7 +20,12 @@ from .regression import (
     lstsq,
 )
 from .sampling import (
+    DistortionResult,
+    LeverageScoresResult,
+    LewisWeightsResult,
     RowSample,
+    SamplingProbabilities,
+    SensitivitiesResult,
     leverage_scores,
     lewis_weights,
     lp_sensitivities,
@@ -38,17 +45,26 @@ from .sketch import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CompletionResult",
     "ConvergenceWarning",
     "CountSketch",
+    "DistortionResult",
     "GaussianSketch",
+    "LeverageScoresResult",
+    "LewisWeightsResult",
     "LinfLstsqResult",
+    "LowrankWarning",
     "LpRegressionResult",
     "LstsqResult",
     "RademacherSketch",
     "RowSample",
     "SRHTSketch",
+    "SamplingProbabilities",
+    "SensitivitiesResult",
     "SparseSignSketch",
     "__version__",
+    "altmin",
+    "completion",
     "exceptions",
     "leverage_scores",
     "lewis_weights",

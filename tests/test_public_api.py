@@ -1,6 +1,7 @@
 """Pins the public API (SPEC 4) and the cost of ``import lowrank``."""
 
 import json
+import pkgutil
 import subprocess
 import sys
 import textwrap
@@ -9,7 +10,9 @@ import types
 import pytest
 
 import lowrank
+import lowrank.completion
 import lowrank.exceptions
+import lowrank.experiments
 import lowrank.regression
 import lowrank.sampling
 import lowrank.sketch
@@ -22,6 +25,9 @@ PUBLIC_NAMES = {
         "RademacherSketch", "SRHTSketch", "SparseSignSketch", "__version__", "exceptions",
         "linf_lstsq", "lstsq", "make_sketch", "regression", "sketch", "testing",
         "sampling", "lp_regression", "leverage_scores", "lewis_weights",
+        "completion", "altmin", "CompletionResult", "LinfLstsqResult", "LpRegressionResult",
+        "RowSample", "lp_sensitivities", "sample_rows", "sampling_probabilities",
+        "subspace_embedding_distortion",
     },
     "lowrank.sketch": {
         "CountSketch", "GaussianSketch", "RademacherSketch", "SRHTSketch", "SparseSignSketch",
@@ -36,6 +42,8 @@ PUBLIC_NAMES = {
         "adjoint_test", "assert_orthonormal", "low_rank_matrix", "lstsq_problem",
         "observation_mask", "sparse_corruption",
     },
+    "lowrank.completion": {"altmin", "CompletionResult"},
+    "lowrank.experiments": {"FIGURES"},
     "lowrank.exceptions": {"ConvergenceWarning"},
 }
 
@@ -46,7 +54,46 @@ MODULES = {
     "lowrank.sampling": lowrank.sampling,
     "lowrank.testing": lowrank.testing,
     "lowrank.exceptions": lowrank.exceptions,
+    "lowrank.completion": lowrank.completion,
+    "lowrank.experiments": lowrank.experiments,
 }
+
+# Public subpackages that ``import lowrank`` does not re-export by design.
+NOT_REEXPORTED = {"experiments"}
+
+
+def _public_subpackages():
+    return sorted(info.name for info in pkgutil.iter_modules(lowrank.__path__)
+                  if not info.name.startswith("_"))
+
+
+def test_every_public_subpackage_is_registered():
+    # A new family (a public subpackage or module of lowrank/) must be added to
+    # PUBLIC_NAMES/MODULES here, to lowrank/__init__.py and to the docs.
+    for name in _public_subpackages():
+        assert f"lowrank.{name}" in MODULES, f"lowrank.{name} is not registered in this test"
+        if name not in NOT_REEXPORTED:
+            assert name in lowrank.__all__, f"lowrank/__init__.py does not export {name}"
+
+
+def test_every_public_subpackage_has_an_api_page():
+    from pathlib import Path
+
+    api = Path(__file__).resolve().parents[1] / "docs" / "api"
+    for name in _public_subpackages():
+        assert (api / f"{name}.rst").is_file(), f"docs/api/{name}.rst is missing"
+
+
+def test_result_classes_are_exported_at_the_top():
+    # Every public result class of a re-exported family is also a top-level name.
+    for name in _public_subpackages():
+        if name in NOT_REEXPORTED or name in ("testing", "exceptions"):
+            continue
+        module = MODULES[f"lowrank.{name}"]
+        for attr in module.__all__:
+            obj = getattr(module, attr)
+            if isinstance(obj, type) and issubclass(obj, lowrank._result.Result):
+                assert getattr(lowrank, attr, None) is obj, f"lowrank.{attr} is missing"
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -83,6 +130,9 @@ def test_top_level_reexports_are_the_family_objects():
     assert lowrank.ConvergenceWarning is lowrank.exceptions.ConvergenceWarning
     assert lowrank.leverage_scores is lowrank.sampling.leverage_scores
     assert lowrank.lp_regression is lowrank.regression.lp_regression
+    assert lowrank.altmin is lowrank.completion.altmin
+    assert lowrank.CompletionResult is lowrank.completion.CompletionResult
+    assert lowrank.RowSample is lowrank.sampling.RowSample
     assert isinstance(lowrank.sketch, types.ModuleType)
     assert callable(lowrank.sketch.sketch)
 
@@ -138,6 +188,7 @@ def test_convergence_warning_is_a_warning():
 _IMPORT_PROBE = textwrap.dedent("""
     import json, sys
     import lowrank, lowrank.sketch, lowrank.regression, lowrank.sampling, lowrank.testing
+    import lowrank.completion
     json.dump(sorted(sys.modules), sys.stdout)
 """)
 

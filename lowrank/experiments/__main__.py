@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import __version__
 from . import FIGURES
 
 __all__ = ["main"]
@@ -17,7 +18,8 @@ __all__ = ["main"]
 logger = logging.getLogger(__name__)
 
 _SCALE_HELP = ("problem sizes: 'small' (under a minute per figure on 2 cores) or "
-               "'paper' (the sizes of the paper notes; hours); default: small")
+               "'paper' (the sizes of the paper notes: hours per figure on 2 cores); "
+               "default: small")
 
 
 def _figure_ids(text):
@@ -34,6 +36,7 @@ def _build_parser():
         prog="lowrank",
         description="lowrank: randomized low-rank linear algebra. "
                     "Run 'lowrank figures --help' to reproduce the paper figures.")
+    parser.add_argument("--version", action="version", version=f"lowrank {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     figures = commands.add_parser(
         "figures", help="reproduce figures: write PNG + CSV per figure",
@@ -109,9 +112,9 @@ def main(argv=None) -> int:
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    if args.command is None:  # a bare ``lowrank`` asks what it can do
         parser.print_help()
-        return 2
+        return 0
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     return _run_figures(args)

@@ -339,13 +339,24 @@ def test_cli_rejects_bad_arguments(argv, capsys):
 
 
 def test_cli_help(capsys):
-    assert main([]) == 2
+    # A bare ``lowrank`` prints its help and succeeds (was exit 2: a usage error).
+    assert main([]) == 0
     assert "figures" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main(["figures", "--help"])
     assert exc.value.code == 0
     help_text = capsys.readouterr().out
     assert "--scale {small,paper}" in help_text and "--only" in help_text
+    assert "hours per figure" in help_text
+
+
+def test_cli_version(capsys):
+    import lowrank
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lowrank {lowrank.__version__}"
 
 
 # ------------------------------------------------------------------ F4: sweep time vs k
