@@ -5,30 +5,30 @@ global backend state and no function moves data between host and device behind t
 caller's back.  SciPy sparse matrices belong to the NumPy namespace; CuPy sparse
 matrices (``cupyx.scipy.sparse``) to the CuPy namespace.
 
-Linear-algebra primitives that the array API standard lacks (triangular solves) or that
-have a faster LAPACK route on the host are wrapped here so that the algorithms are
-written once against ``xp``.
+Moving host data to a namespace (:func:`from_host`) and emulating the scatter that the
+array API standard lacks (:func:`scatter_rows`) live here, once; linear-algebra helpers
+live in :mod:`lowrank._linalg`.
 """
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse
 from array_api_compat import array_namespace as _compat_namespace
+from array_api_compat import device as _compat_device
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 __all__ = [
     "array_namespace",
-    "cholesky_upper",
+    "device_of",
+    "from_host",
     "host_dtype",
     "is_cupy_namespace",
     "is_host_sparse",
     "is_numpy_namespace",
     "is_sparse",
     "norm",
-    "qr_r",
+    "scatter_rows",
     "to_float",
     "to_host",
-    "triangular_solve",
 ]
 
 
@@ -59,7 +59,7 @@ def array_namespace(*arrays):
         if is_host_sparse(a):
             dense.append(np.empty(0))
         elif _is_cupy_sparse(a):
-            import cupy
+            import cupy  # optional dependency, present with cupyx sparse input
 
             dense.append(cupy.empty(0))
         else:
@@ -99,51 +99,33 @@ def norm(xp, x) -> float:
     return float(xp.linalg.vector_norm(xp.reshape(x, (-1,))))
 
 
-def triangular_solve(xp, R, B, *, trans: bool = False):
-    """Solve ``R X = B`` (or ``R^T X = B`` when ``trans``) for upper-triangular ``R``."""
+def device_of(x):
+    """The device of the array ``x`` (``"cpu"`` for NumPy)."""
+    return _compat_device(x)
+
+
+def from_host(xp, x, like=None, *, dtype=None):
+    """The host (NumPy) array ``x`` in namespace ``xp``, on the device of ``like``.
+
+    NumPy namespaces get ``x`` itself (cast to ``dtype`` if given, without a copy when it
+    already has it); other namespaces get an explicit transfer.
+    """
     if is_numpy_namespace(xp):
-        return scipy.linalg.solve_triangular(
-            R, B, lower=False, trans=1 if trans else 0, check_finite=False
-        )
-    if is_cupy_namespace(xp):
-        import cupyx.scipy.linalg
-
-        return cupyx.scipy.linalg.solve_triangular(R, B, lower=False, trans=1 if trans else 0)
-    M = xp.matrix_transpose(R) if trans else R
-    if B.ndim == 1:
-        return xp.linalg.solve(M, B[:, None])[:, 0]
-    return xp.linalg.solve(M, B)
+        return x if dtype is None else np.asarray(x).astype(host_dtype(dtype), copy=False)
+    device = None if like is None else device_of(like)
+    return xp.asarray(x, dtype=dtype, device=device)
 
 
-# Up to this order the host Cholesky runs in a Numba kernel (no BLAS threads to wake).
-_SMALL_CHOLESKY = 512
+def scatter_rows(xp, out, mask, values):
+    """``out`` with ``values`` placed, in order, at the rows where ``mask`` is true.
 
-
-def cholesky_upper(xp, G):
-    """Upper Cholesky factor of a symmetric positive definite ``G``; ``None`` on breakdown."""
-    try:
-        if is_numpy_namespace(xp) and G.shape[0] <= _SMALL_CHOLESKY:
-            from ._kernels.regression import cholesky_upper as small_cholesky
-
-            R, ok = small_cholesky(np.ascontiguousarray(G))
-            return R if ok else None
-        if is_numpy_namespace(xp):
-            R = scipy.linalg.cholesky(G, lower=False, check_finite=False)
-        else:
-            R = xp.matrix_transpose(xp.linalg.cholesky(G))
-    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-        return None
-    except Exception as exc:  # CuPy raises its own LinAlgError type
-        if "LinAlgError" in type(exc).__name__:
-            return None
-        raise
-    if not bool(xp.all(xp.isfinite(R))):
-        return None
-    return R
-
-
-def qr_r(xp, A):
-    """The d x d ``R`` factor of the Householder QR of a tall ``A`` (no ``Q`` formed)."""
+    NumPy assigns in place; other namespaces (the array API has no scatter) gather each
+    row's value by its rank among the selected rows and return a new array.
+    """
     if is_numpy_namespace(xp):
-        return scipy.linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
-    return xp.linalg.qr(A, mode="reduced")[1]
+        out[mask] = values
+        return out
+    position = xp.cumulative_sum(xp.astype(mask, xp.int64)) - 1
+    gathered = xp.take(values, xp.clip(position, 0, values.shape[0] - 1), axis=0)
+    keep = mask if out.ndim == 1 else mask[:, None]
+    return xp.where(keep, gathered, out)

@@ -18,6 +18,8 @@ __all__ = [
     "check_matrix",
     "check_option",
     "check_real",
+    "check_same_namespace",
+    "check_shape",
     "check_vector",
 ]
 
@@ -152,3 +154,24 @@ def check_vector(b, name: str, length: int, *, check_finite=True, allow_matrix=F
         raise ValueError(f"`{name}` must have {length} rows to match `A`; got shape "
                          f"{tuple(b.shape)}.")
     return b, xp
+
+
+def check_same_namespace(xp, other, name):
+    """Raise ``TypeError`` when an argument's array namespace is not that of ``A``."""
+    if other is not xp and getattr(other, "__name__", None) != getattr(xp, "__name__", None):
+        raise TypeError(f"`{name}` must be an array of the same namespace as `A` "
+                        f"({getattr(xp, '__name__', xp)}); got one of "
+                        f"{getattr(other, '__name__', other)}.")
+
+
+def check_shape(shape, name: str = "shape"):
+    """Return ``shape`` as a pair ``(m, n)`` of positive ints or raise ``ValueError``
+    (``TypeError`` for non-integer entries)."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"`{name}` must be a pair of positive integers (m, n); got {shape!r}.")
+    for s in shape:
+        check_int(s, name)  # TypeError for non-integers
+        if int(s) < 1:
+            raise ValueError(f"`{name}` must be a pair of positive integers (m, n); got "
+                             f"{tuple(shape)!r}.")
+    return (int(shape[0]), int(shape[1]))

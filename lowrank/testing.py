@@ -16,7 +16,7 @@ import numpy as np
 
 from ._result import Result
 from ._rng import check_rng
-from ._validation import check_dtype_arg, check_int, check_option, check_real
+from ._validation import check_dtype_arg, check_int, check_option, check_real, check_shape
 
 __all__ = [
     "LstsqProblem",
@@ -29,12 +29,6 @@ __all__ = [
     "orthonormal_matrix",
     "sparse_corruption",
 ]
-
-
-def _check_shape(shape):
-    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
-        raise ValueError(f"`shape` must be a pair (m, n); got {shape!r}.")
-    return tuple(check_int(s, "shape", low=1) for s in shape)
 
 
 def orthonormal_matrix(n, k, *, rng=None, dtype=np.float64):
@@ -117,7 +111,7 @@ def low_rank_matrix(shape, rank, *, singular_values=None, cond=None, coherence=N
     >>> int(np.linalg.matrix_rank(M))
     3
     """
-    m, n = _check_shape(shape)
+    m, n = check_shape(shape)
     k = check_int(rank, "rank", low=1, high=min(m, n))
     rng = check_rng(rng)
     if singular_values is not None and cond is not None:
@@ -235,7 +229,7 @@ def sparse_corruption(shape, fraction, *, magnitude=1.0, rng=None, dtype=np.floa
     >>> int(np.count_nonzero(sparse_corruption((10, 10), 0.1, rng=0)))
     10
     """
-    m, n = _check_shape(shape)
+    m, n = check_shape(shape)
     fraction = check_real(fraction, "fraction", low=0.0, high=1.0)
     magnitude = check_real(magnitude, "magnitude", low=0.0, low_open=True)
     rng = check_rng(rng)
@@ -257,7 +251,7 @@ def observation_mask(shape, n_observed, *, rng=None):
     >>> int(observation_mask((5, 4), 7, rng=0).sum())
     7
     """
-    m, n = _check_shape(shape)
+    m, n = check_shape(shape)
     n_observed = check_int(n_observed, "n_observed", low=0, high=m * n)
     rng = check_rng(rng)
     mask = np.zeros(m * n, dtype=bool)

@@ -1,7 +1,6 @@
 """Matrix completion by alternating minimization: exact (Jain-Netrapalli-Sanghavi 2013)
 and robust, nearly linear time (Gu-Song-Yin-Zhang 2024)."""
 
-import contextlib
 import dataclasses
 import logging
 import math
@@ -11,13 +10,15 @@ import warnings
 import numpy as np
 import scipy.linalg
 
+from .. import _kernels
 from .._backend import array_namespace, is_numpy_namespace, is_sparse
-from .._kernels import threads_for
 from .._result import Result, make_history
 from .._rng import check_rng
+from .._threads import blas_single_threaded, threads_for
 from .._validation import check_int, check_option, check_real
 from ..exceptions import ConvergenceWarning
 from ._observations import as_observations
+from ._xp import device_observations, xp_altmin
 
 __all__ = ["CompletionResult", "altmin"]
 
@@ -407,8 +408,6 @@ def _device_input(observed, shape, check_finite):
 def _device_altmin(device, rank, method, solver_tol, maxiter, tol, lam, weighted,
                    max_cg_steps, validation, split, clip, duplicates, rng, callback):
     """:func:`altmin` for observations on a device namespace (see ``_xp.py``)."""
-    from ._xp import device_observations, xp_altmin
-
     xp, rows, cols, vals, shape = device
     m, n = shape
     rank = check_int(rank, "rank", low=1, high=min(m, n))
@@ -500,11 +499,9 @@ class _Solver:
         self.sketch_rows = _SKETCH_ROWS_PER_RANK * rank
 
     def run(self, rng):
-        from .._kernels import completion as kernels
-
-        self.kernels = kernels
+        kernels = self.kernels = _kernels.load("completion")
         start = time.perf_counter()
-        with threads_for(self.work), _blas_single_threaded():
+        with threads_for(self.work), blas_single_threaded():
             init_rng, split_rng, self.sketch_rng = rng.spawn(3)
             parts = _split(self.full, 2 * self.maxiter + 1, split_rng) if self.split else None
             U = _initial_left_factor(parts[0] if parts else self.full, self.rank, init_rng,
@@ -603,8 +600,7 @@ class _Solver:
 
     def _sketch_update(self, ptr, idx, vals, F, X, tau, steps):
         """Each row by CG preconditioned by the QR of its own sketch (the paper's)."""
-        from .._kernels.completion_sketch import solve_rows_sketch_pcg
-
+        solve_rows_sketch_pcg = _kernels.load("completion_sketch").solve_rows_sketch_pcg
         out = X.copy()
         row_steps = np.zeros(X.shape[0], dtype=np.int64)
         seed = int(self.sketch_rng.integers(0, 2**63))
@@ -687,19 +683,6 @@ def _scaled(obs):
     row_vals, col_vals = obs.row_vals * inverse, obs.col_vals * inverse
     row_vals.flags.writeable = col_vals.flags.writeable = False  # as in every Observations
     return scale, dataclasses.replace(obs, row_vals=row_vals, col_vals=col_vals)
-
-
-@contextlib.contextmanager
-def _blas_single_threaded():
-    """BLAS on one thread between the Numba kernels (the QR and the small products):
-    waking BLAS threads next to Numba's cost more than they save (17x in review)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its own thread count
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _split(obs, n_parts, rng):

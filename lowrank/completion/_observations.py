@@ -16,7 +16,7 @@ import scipy.sparse
 
 from .._backend import is_host_sparse, is_sparse, to_float
 from .._rng import check_rng
-from .._validation import _check_dtype_kind, check_int, check_option, check_real
+from .._validation import _check_dtype_kind, check_option, check_real, check_shape
 
 __all__ = [
     "MovieLensRatings",
@@ -152,7 +152,7 @@ Observations
     array([2.])
     """
     if shape is not None:
-        shape = _check_shape(shape)
+        shape = check_shape(shape)
     check_option(duplicates, "duplicates", DUPLICATES)
     if isinstance(observed, Observations):
         if shape is not None and shape != observed.shape:
@@ -210,12 +210,6 @@ def split_observations(obs, fraction, *, rng=None):
                              "fraction.")
         parts.append(_build(rows[mask], cols[mask], vals[mask], obs.shape, "error"))
     return tuple(parts)
-
-
-def _check_shape(shape):
-    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
-        raise ValueError(f"`shape` must be a pair of positive integers (m, n); got {shape!r}.")
-    return (check_int(shape[0], "shape[0]", low=1), check_int(shape[1], "shape[1]", low=1))
 
 
 def _value_dtype(dtype, name):

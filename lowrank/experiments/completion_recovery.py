@@ -33,10 +33,11 @@ import warnings
 import numpy as np
 
 from .._rng import check_rng
+from .._threads import single_threaded
 from .._validation import check_option
+from ..completion import altmin
 from ..exceptions import ConvergenceWarning
 from .completion_sweep_time import factor_entries, incoherent_factors, sample_entries
-from .linf_error_vs_sketch_size import _single_threaded
 
 __all__ = ["n_steps", "plot", "relative_error", "run", "to_rows"]
 
@@ -136,7 +137,6 @@ def _cholesky_fraction(res, method, n_solved):
 
 
 def _altmin(observed, n, rank, method, maxiter, tol, validation=None):
-    from ..completion import altmin
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the errors tell the story
@@ -275,7 +275,7 @@ def run(scale="small", rng=0, progress=None):
     sizes = _sizes(scale)
     conv_rng, phase_rng = check_rng(rng).spawn(2)
     start = time.perf_counter()
-    with _single_threaded():
+    with single_threaded():
         conv = _convergence(sizes["conv"], conv_rng, progress)
         phase = _phase(sizes["phase"], phase_rng, progress)
     logger.info("F5 (%s) done in %.1f s", scale, time.perf_counter() - start)

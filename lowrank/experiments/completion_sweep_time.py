@@ -45,10 +45,11 @@ import warnings
 import numpy as np
 
 from .._rng import check_rng
+from .._threads import single_threaded
 from .._validation import check_int, check_option, check_real
+from ..completion import altmin, as_observations
 from ..exceptions import ConvergenceWarning
 from ..testing import orthonormal_matrix
-from .linf_error_vs_sketch_size import _single_threaded
 
 __all__ = ["factor_entries", "fit_slope", "incoherent_factors", "n_steps", "per_row", "plot",
            "rank_ratio", "run", "sample_entries", "to_rows"]
@@ -212,7 +213,6 @@ def n_steps(scale="small"):
 
 def _warm_up():
     """Compile the kernels of both methods (Numba caches them on disk) off the clock."""
-    from ..completion import altmin
 
     rng = np.random.default_rng(0)
     L, R = incoherent_factors((40, 30), 2, COND, rng)
@@ -227,7 +227,6 @@ def _warm_up():
 
 def _timed_run(obs, rank, method, sweeps, seed):
     """One altmin run of ``1 + sweeps`` sweeps; the statistics of sweeps 2, 3, ..."""
-    from ..completion import altmin
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed number of sweeps
@@ -288,7 +287,6 @@ def run(scale="small", rng=0, progress=None):
     >>> data["sweep_time"].shape, data["per_row"].tolist()
     ((2, 3, 2, 2), [192, 32])
     """
-    from ..completion import as_observations
 
     sizes = _sizes(scale)
     n, sweeps = sizes["n"], sizes["timed_sweeps"]
@@ -302,7 +300,7 @@ def run(scale="small", rng=0, progress=None):
     start = time.perf_counter()
     logger.info("F4 (%s): n=%d, ranks %s, per row %s", scale, n, ranks.tolist(),
                 counts.tolist())
-    with _single_threaded():
+    with single_threaded():
         _warm_up()
         for a, regime_rng in enumerate(root.spawn(len(REGIMES))):
             sample_rng, factor_rng = regime_rng.spawn(2)

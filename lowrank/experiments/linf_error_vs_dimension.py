@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from .._rng import check_rng
+from .._threads import single_threaded
 from .._validation import check_option
 from .linf_error_vs_sketch_size import (
     BLOCK_SIZE,
@@ -27,7 +28,6 @@ from .linf_error_vs_sketch_size import (
     _family_trials,
     _make_instance,
     _prepare_figure,
-    _single_threaded,
     gaussian_rate,
     summarize,
 )
@@ -112,7 +112,7 @@ def run(scale="small", rng=0, progress=None):
     start = time.perf_counter()
     logger.info("F2 (%s): n=%d, m=%dd, d in %s, %d trials", scale, n, RATIO, dims.tolist(),
                 n_trials)
-    with _single_threaded():
+    with single_threaded():
         for i, (d, dim_rng) in enumerate(
                 zip(dims.tolist(), root.spawn(dims.size), strict=True)):
             for p, (panel, panel_rng) in enumerate(

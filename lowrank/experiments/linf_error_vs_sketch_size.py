@@ -26,7 +26,6 @@ paper's rate ``sqrt(d log^3(n / delta) / m)``.  See ``papers/sketching_regressio
 (F1).
 """
 
-import contextlib
 import dataclasses
 import logging
 import math
@@ -35,6 +34,7 @@ import time
 import numpy as np
 
 from .._rng import check_rng
+from .._threads import single_threaded
 from .._validation import check_option
 from ..sketch import make_sketch
 from ..testing import lstsq_problem
@@ -181,33 +181,6 @@ def _family_trials(instance, family, m, n_trials, rng, progress):
     return out[:, 0], out[:, 1]
 
 
-@contextlib.contextmanager
-def _single_threaded():
-    """Run Numba kernels and, when threadpoolctl is installed, BLAS on one thread.
-
-    Every trial works on a small matrix, where waking a thread team costs more than the
-    work, and Numba's OpenMP threads and OpenBLAS's spinning threads fight for the cores:
-    on 2 busy cores the small-scale F1 and F2 took 590 s with the default threads and
-    43 s on one.  The Numba kernels give identical results on any number of threads.
-    Settings are restored on exit.
-    """
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with contextlib.ExitStack() as stack:
-            try:
-                from threadpoolctl import threadpool_limits
-            except ModuleNotFoundError:  # optional: only the speed differs
-                pass
-            else:
-                stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
-            yield
-    finally:
-        numba.set_num_threads(previous)
-
-
 def _sizes(scale):
     check_option(scale, "scale", tuple(_SCALES))
     return _SCALES[scale]
@@ -321,7 +294,7 @@ def run(scale="small", rng=0, progress=None):
     start = time.perf_counter()
     logger.info("F1 (%s): n=%d, d=%d, %d trials, m/d in %s", scale, n, d, n_trials,
                 ratios.tolist())
-    with _single_threaded():
+    with single_threaded():
         for p, (panel, panel_rng) in enumerate(
                 zip(PANELS, root.spawn(len(PANELS)), strict=True)):
             instance_rng, sketch_rng = panel_rng.spawn(2)

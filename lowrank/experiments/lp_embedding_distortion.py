@@ -39,9 +39,15 @@ import warnings
 import numpy as np
 
 from .._rng import check_rng
+from .._threads import single_threaded
 from .._validation import check_option
-from ..sampling import sample_rows, sampling_probabilities, subspace_embedding_distortion
-from .linf_error_vs_sketch_size import _single_threaded
+from ..regression import lp_regression
+from ..sampling import (
+    lp_sensitivities,
+    sample_rows,
+    sampling_probabilities,
+    subspace_embedding_distortion,
+)
 
 __all__ = ["make_matrix", "matrix_kind", "methods_for", "n_steps", "plot", "run",
            "sensitivities", "summarize", "to_rows"]
@@ -181,7 +187,6 @@ def sensitivities(M, p, rng, method=None, n_samples=None):
     >>> s.shape, how
     ((100,), 'upper_bound')
     """
-    from ..sampling import lp_sensitivities
 
     method = SENSITIVITY_METHOD if method is None else method
     options = {"n_samples": n_samples, "rng": rng} if method == "sketched" else {}
@@ -213,7 +218,6 @@ def _regression_trial(A, b, p, method, m, log_optimum, rng):
     ``[A b]`` has a lower rank than ``A`` (it does not determine ``x``;
     ``lp_regression`` then solves the full problem instead, which is not what F3 is
     about)."""
-    from ..regression import lp_regression
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the rank-deficiency warning is handled below
@@ -228,7 +232,6 @@ def _matrix_trials(M, p, sizes, rng, progress):
     """Distortion, realised sample size and regression excess for one matrix: arrays of
     shape (methods, ratios, trials), NaN for the schemes not drawn at this p; and the
     sensitivities used."""
-    from ..regression import lp_regression
 
     n, d = M.shape
     ratios, n_trials = sizes["ratios"], sizes["n_trials"]
@@ -326,7 +329,7 @@ def run(scale="small", rng=0, progress=None):
     start = time.perf_counter()
     logger.info("F3 (%s): n=%d, d=%d, %d trials, m/d in %s", scale, n, d, n_trials,
                 ratios.tolist())
-    with _single_threaded():
+    with single_threaded():
         for a, (p, p_rng) in enumerate(zip(P_VALUES, root.spawn(len(P_VALUES)), strict=True)):
             kinds = [matrix_kind(p, role) for role in ROLES]
             matrices.append(kinds)

@@ -7,7 +7,7 @@ from .._backend import norm
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_option, check_real, check_vector
-from ..sketch._operators import SKETCH_KINDS
+from ..sketch import SKETCH_KINDS
 from ._lstsq import _common_dtype, _direct, _sketch_and_solve
 
 __all__ = ["LinfLstsqResult", "linf_lstsq", "linf_sketch_size"]
@@ -175,7 +175,7 @@ def linf_lstsq(A, b, *, eps=0.1, delta=0.01, sketch="gaussian", sketch_size=None
     b, _ = check_vector(b, "b", n, check_finite=check_finite)
     eps = check_real(eps, "eps", low=0.0, low_open=True)
     delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
-    check_option(sketch, "sketch", tuple(SKETCH_KINDS))
+    check_option(sketch, "sketch", SKETCH_KINDS)
     if n < d:
         raise ValueError(f"`A` must have at least as many rows as columns; got shape "
                          f"{A.shape}.")

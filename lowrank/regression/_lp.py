@@ -12,17 +12,15 @@ import scipy.sparse
 from .._backend import is_numpy_namespace, is_sparse
 from .._result import Result
 from .._rng import check_rng
+from .._solvers.lp import lp_minimize, lp_objective
 from .._validation import check_int, check_matrix, check_option, check_real, check_vector
 from ..exceptions import ConvergenceWarning, LowrankWarning
-from ._lp_solvers import lp_minimize, lp_objective
+from ..sampling import SAMPLING_METHODS, leverage_scores, sample_rows, sampling_probabilities
 
 __all__ = ["LpRegressionResult", "lp_regression"]
 
 logger = logging.getLogger(__name__)
 
-# Sampling methods of lowrank.sampling.sampling_probabilities (kept in sync by a test).
-SAMPLING_METHODS = ("lewis", "uniform", "leverage", "root_leverage", "sensitivity",
-                    "combined")
 METHODS = ("exact", *SAMPLING_METHODS)
 
 # Default expected sample size: this many rows per column of [A b], at most n.
@@ -259,8 +257,6 @@ def _dense64(A):
 
 def _sample(A, b, p, method, n_samples, rng):
     """Sample rows of ``M = [A b]`` with the scheme's probabilities computed on ``M``."""
-    from ..sampling import sample_rows, sampling_probabilities
-
     if is_sparse(A):
         M = scipy.sparse.hstack([A, scipy.sparse.csr_matrix(b[:, None])], format="csr",
                                 dtype=np.float64)
@@ -271,6 +267,4 @@ def _sample(A, b, p, method, n_samples, rng):
 
 
 def _rank(A):
-    from ..sampling import leverage_scores
-
     return leverage_scores(A, check_finite=False).rank

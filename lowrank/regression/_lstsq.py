@@ -9,21 +9,16 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from .._backend import (
-    cholesky_upper,
-    host_dtype,
-    is_numpy_namespace,
-    is_sparse,
-    norm,
-    qr_r,
-    triangular_solve,
-)
+from .. import _kernels
+from .._backend import host_dtype, is_numpy_namespace, is_sparse, norm
+from .._linalg import cholesky_upper, numerical_rank, qr_r, triangular_solve
 from .._result import Result, make_history
 from .._rng import check_rng
+from .._solvers.lsqr import lsqr
+from .._threads import threads_for
 from .._validation import check_int, check_matrix, check_option, check_real, check_vector
 from ..exceptions import ConvergenceWarning
-from ..sketch._operators import SKETCH_KINDS, make_sketch
-from ._lsqr import lsqr
+from ..sketch import SKETCH_KINDS, make_sketch
 
 __all__ = ["LstsqResult", "lstsq"]
 
@@ -265,7 +260,7 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
     if xp_b is not xp and not (is_numpy_namespace(xp) and is_numpy_namespace(xp_b)):
         raise TypeError("`A` and `b` must belong to the same array namespace.")
     method = check_option(method, "method", METHODS)
-    check_option(sketch, "sketch", tuple(SKETCH_KINDS))
+    check_option(sketch, "sketch", SKETCH_KINDS)
     tol = check_real(tol, "tol", low=0.0, high=1.0, low_open=True)
     if maxiter is not None:
         maxiter = check_int(maxiter, "maxiter", low=1)
@@ -399,8 +394,7 @@ def _sketch_factor(xp, A, b, kind, sketch_size, rng):
     if float(xp.min(diag)) > float(xp.max(diag)) * d * eps:
         return _Preconditioner(xp, "sketch_qr", R=R), z0
     U, s, Vt = xp.linalg.svd(SA, full_matrices=False)
-    r = int(xp.sum(xp.astype(s > s[0] * d * eps, xp.int32)))
-    r = max(r, 1)
+    r = max(numerical_rank(xp, s, d * eps), 1)
     M = _Preconditioner(xp, "sketch_svd", V=xp.matrix_transpose(Vt[:r, :]), s=s[:r])
     return M, xp.matrix_transpose(U[:, :r]) @ Sb
 
@@ -508,8 +502,7 @@ def _transpose_operator(xp, A):
     """``u -> A^T u``: blocked sums in a Numba kernel for a C-ordered dense host ``A``
     (more accurate than one n-term BLAS sum), the namespace's product otherwise."""
     if is_numpy_namespace(xp) and not is_sparse(A) and A.flags.c_contiguous:
-        from .._kernels import threads_for
-        from .._kernels.regression import transpose_times
+        transpose_times = _kernels.load("regression").transpose_times
 
         def product(u):
             with threads_for(A.size):
@@ -524,9 +517,7 @@ def _gradient_operator(xp, A, b):
     """``x -> (A^T (b - A x), ||b - A x||)``: one fused pass over a C-ordered dense host
     ``A`` (Numba), two BLAS passes otherwise."""
     if is_numpy_namespace(xp) and not is_sparse(A) and A.flags.c_contiguous:
-        from .._kernels import threads_for
-        from .._kernels.regression import residual_gradient
-
+        residual_gradient = _kernels.load("regression").residual_gradient
         b = np.ascontiguousarray(b)
 
         def gradient(x):

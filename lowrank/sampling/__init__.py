@@ -9,13 +9,15 @@
 """
 
 from ._distortion import DistortionResult, subspace_embedding_distortion
+from ._inclusion import SamplingProbabilities
 from ._leverage import LeverageScoresResult, leverage_scores
 from ._lewis import LewisWeightsResult, lewis_weights
-from ._probabilities import SamplingProbabilities, sampling_probabilities
+from ._probabilities import SAMPLING_METHODS, sampling_probabilities
 from ._sample import RowSample, sample_rows
 from ._sensitivity import SensitivitiesResult, lp_sensitivities
 
 __all__ = [
+    "SAMPLING_METHODS",
     "DistortionResult",
     "LeverageScoresResult",
     "LewisWeightsResult",

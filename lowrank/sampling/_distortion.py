@@ -6,11 +6,11 @@ import math
 import numpy as np
 
 from .._backend import is_sparse, to_host
+from .._linalg import default_rcond, row_norms_squared
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_real
-from ._basis import default_rcond, row_norms_squared
-from ._leverage import range_basis
+from ._basis import range_basis
 from ._sample import RowSample
 
 __all__ = ["DistortionResult", "subspace_embedding_distortion"]

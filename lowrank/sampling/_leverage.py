@@ -5,32 +5,23 @@ import math
 
 import numpy as np
 
-from .._backend import is_numpy_namespace, is_sparse
+from .._backend import from_host
+from .._linalg import default_rcond, row_norms_squared, times_row_norms_squared
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_option, check_real
-from ._basis import (
-    default_rcond,
-    householder_basis,
-    orthonormalize,
-    row_norms_squared,
-    sketch_preconditioner,
-    times_row_norms_squared,
-)
+from ..sketch import SKETCH_KINDS
+from ._basis import range_basis, sketch_preconditioner
 
 __all__ = ["LeverageScoresResult", "leverage_scores"]
 
 _METHODS = ("exact", "sketched")
-_SKETCHES = ("sparse_sign", "srht", "gaussian", "countsketch", "rademacher")
 # Default sketch rows of the sketched method: max(20 d, 64 ln n) (see Notes).
 _SKETCH_ROWS_PER_COLUMN = 20
 _SKETCH_ROWS_PER_LOG_N = 64
 # The Johnson-Lindenstrauss step is used by default only when it is at least twice as
 # cheap as the exact row norms.
 _JL_ROWS_PER_LOG_N = 32
-# Fixed seed of the preconditioning sketch of the exact method for sparse input: the
-# exact scores do not depend on it beyond rounding, so they are reproducible without rng.
-_EXACT_SEED = 0x5EED
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -153,7 +144,7 @@ def leverage_scores(A, *, method="exact", sketch="sparse_sign", sketch_size=None
     True
     """
     method = check_option(method, "method", _METHODS)
-    sketch = check_option(sketch, "sketch", _SKETCHES)
+    sketch = check_option(sketch, "sketch", SKETCH_KINDS)
     A, xp = check_matrix(A, "A", check_finite=check_finite)
     n, d = A.shape
     if sketch_size is not None:
@@ -179,25 +170,6 @@ def _exact(xp, A, rcond):
     return xp.clip(row_norms_squared(xp, U), 0.0, 1.0), rank
 
 
-def range_basis(xp, A, rcond, *, randomized=False):
-    """Orthonormal basis ``U`` (n x r) of ``range(A)`` and the rank ``r``.
-
-    Dense ``A``: Householder QR, unless ``randomized``.  Sparse ``A`` (or
-    ``randomized``): Cholesky QR of ``A R_s^-1`` with a fixed-seed sketch's ``R_s``
-    (falling back to the dense path if it breaks down): exact to rounding, and for tall
-    dense ``A`` about five times faster than Householder QR.
-    """
-    if not (is_sparse(A) or (randomized and A.shape[0] >= 8 * A.shape[1])):
-        return householder_basis(xp, A, rcond)
-    X, rank, _ = sketch_preconditioner(xp, A, rcond, np.random.default_rng(_EXACT_SEED))
-    if rank == 0:
-        return None, 0
-    U = orthonormalize(xp, xp.asarray(A @ X))
-    if U is None:  # the sketch missed part of range(A): Householder as the last resort
-        return householder_basis(xp, xp.asarray(A.toarray()) if is_sparse(A) else A, rcond)
-    return U, rank
-
-
 def _sketched(xp, A, kind, m, jl_size, rcond, rng):
     n = A.shape[0]
     sketch_rng, jl_rng = rng.spawn(2)
@@ -211,7 +183,7 @@ def _sketched(xp, A, kind, m, jl_size, rcond, rng):
         jl_size = jl_size if jl_size <= X.shape[1] // 2 else 0
     if jl_size > 0:
         G = jl_rng.standard_normal((X.shape[1], jl_size)) / math.sqrt(jl_size)
-        X, upper = X @ _like(xp, G, X), False
+        X, upper = X @ from_host(xp, G, X, dtype=X.dtype), False
     scores = times_row_norms_squared(xp, A, X, upper=upper)
     total = float(xp.sum(scores))
     if total > 0:
@@ -220,11 +192,3 @@ def _sketched(xp, A, kind, m, jl_size, rcond, rng):
     return LeverageScoresResult(scores=xp.astype(scores, A.dtype), rank=rank,
                                 method="sketched", sketch_size=m,
                                 jl_size=jl_size if jl_size > 0 else None)
-
-
-def _like(xp, G, X):
-    """Host array ``G`` in the namespace, device and dtype of ``X``."""
-    if is_numpy_namespace(xp):
-        return G.astype(X.dtype, copy=False)
-    device = getattr(X, "device", None)
-    return xp.asarray(G, dtype=X.dtype, device=device)

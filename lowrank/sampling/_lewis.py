@@ -8,12 +8,12 @@ import warnings
 
 import numpy as np
 
-from .._backend import cholesky_upper, is_numpy_namespace, is_sparse, qr_r
+from .._backend import is_numpy_namespace, is_sparse, scatter_rows
+from .._linalg import cholesky_upper, default_rcond, qr_r, right_solve_upper, row_norms_squared
 from .._result import Result, make_history
 from .._validation import check_int, check_matrix, check_real
 from ..exceptions import ConvergenceWarning
-from ._basis import default_rcond, right_solve_upper, row_norms_squared
-from ._leverage import range_basis
+from ._basis import range_basis
 
 __all__ = ["LewisWeightsResult", "lewis_weights"]
 
@@ -268,7 +268,7 @@ def _full(xp, values, mask, all_rows):
     """Values of the nonzero rows spread to all rows (0 on zero rows)."""
     if all_rows:
         return values
-    return _scatter(xp, xp.zeros(mask.shape[0], dtype=values.dtype), mask, values)
+    return scatter_rows(xp, xp.zeros(mask.shape[0], dtype=values.dtype), mask, values)
 
 
 def _to_float64(xp, A):
@@ -285,18 +285,6 @@ def _nonzero_rows(xp, A):
         sums = abs(A).sum(axis=1)
         return (np.asarray(sums) if is_numpy_namespace(xp) else xp.asarray(sums)).ravel() > 0
     return xp.any(A != 0, axis=1)
-
-
-def _scatter(xp, out, mask, values):
-    """``out`` with ``values`` placed at the ``True`` entries of ``mask`` (in order)."""
-    if is_numpy_namespace(xp):
-        out[mask] = values
-        return out
-    # The array API has no scatter: gather each entry's value by its rank among the
-    # selected entries instead.
-    position = xp.cumulative_sum(xp.astype(mask, xp.int64)) - 1
-    gathered = xp.take(values, xp.clip(position, 0, values.shape[0] - 1))
-    return xp.where(mask, gathered, xp.zeros_like(gathered))
 
 
 def _result(weights, p, theta, rank, converged, n_iter, rows, message, bound):

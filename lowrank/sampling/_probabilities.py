@@ -1,58 +1,14 @@
 """Row-sampling probabilities for l_p subspace embeddings."""
 
-import dataclasses
-
-import numpy as np
-
-from .._backend import is_numpy_namespace
-from .._result import Result
-from .._validation import check_matrix, check_option, check_real
+from .._validation import check_matrix, check_option, check_real, check_same_namespace
+from ._inclusion import SamplingProbabilities, water_fill
 from ._leverage import leverage_scores
 from ._lewis import lewis_weights
+from ._sensitivity import lp_sensitivities
 
-__all__ = ["SAMPLING_METHODS", "SamplingProbabilities", "sampling_probabilities"]
+__all__ = ["SAMPLING_METHODS", "sampling_probabilities"]
 
 SAMPLING_METHODS = ("leverage", "root_leverage", "lewis", "sensitivity", "combined", "uniform")
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class SamplingProbabilities(Result):
-    """Result of :func:`sampling_probabilities`.
-
-    ``numpy.asarray(result)`` gives ``probabilities``; pass the result itself to
-    :func:`sample_rows`.
-
-    Attributes
-    ----------
-    probabilities : array (n,)
-        Independent inclusion probabilities ``q_i = min(1, c s_i)`` in ``[0, 1]``.
-    scores : array (n,)
-        The importance scores ``s`` (method dependent, see
-        :func:`sampling_probabilities`).
-    method : str
-        The sampling scheme.
-    p : float
-        The exponent of the embedding.
-    n_samples : float
-        The requested expected sample size.
-    expected_size : float
-        ``sum(probabilities)``: ``n_samples``, or the number of rows with a positive score
-        when that is smaller.
-    total_score : float
-        ``sum`` of the method's raw scores: the rank for leverage scores and Lewis weights,
-        the total sensitivity (or its upper bound) for sensitivity sampling.
-    """
-
-    probabilities: object
-    scores: object
-    method: str
-    p: float
-    n_samples: float
-    expected_size: float
-    total_score: float
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.probabilities, dtype=dtype)
 
 
 def sampling_probabilities(A, p, n_samples, *, method="lewis", sensitivities=None,
@@ -156,14 +112,6 @@ def _check_scores(xp, values, name, n):
     return xp.astype(values, xp.float64)
 
 
-def check_same_namespace(xp, other, name):
-    """Raise ``TypeError`` when an argument's array namespace is not that of ``A``."""
-    if other is not xp and getattr(other, "__name__", None) != getattr(xp, "__name__", None):
-        raise TypeError(f"`{name}` must be an array of the same namespace as `A` "
-                        f"({getattr(xp, '__name__', xp)}); got one of "
-                        f"{getattr(other, '__name__', other)}.")
-
-
 def _scores(xp, A, p, method, sensitivities, tol):
     """The raw scores of the method (before mixing with leverage scores)."""
     n = A.shape[0]
@@ -177,8 +125,6 @@ def _scores(xp, A, p, method, sensitivities, tol):
         return _float64(xp, lewis_weights(A, p, tol=tol, check_finite=False).weights)
     if sensitivities is not None:
         return sensitivities
-    from ._sensitivity import lp_sensitivities
-
     return _float64(xp, lp_sensitivities(A, p, method="upper_bound",
                                          check_finite=False).sensitivities)
 
@@ -194,30 +140,3 @@ def _mixture(xp, A, p, method, raw):
 
 def _float64(xp, x):
     return xp.astype(x, xp.float64)
-
-
-def water_fill(xp, scores, budget):
-    """``q = min(1, c * scores)`` with ``c`` such that ``sum(q) = budget``.
-
-    All rows with a positive score get ``q = 1`` when there are at most ``budget`` of
-    them.  Exact: the top ``k`` rows are clipped, the smallest ``k`` for which the
-    remaining budget ``budget - k`` spread over the other scores keeps them below 1.
-    """
-    positive = scores > 0
-    n_positive = int(xp.sum(xp.astype(positive, xp.int64)))
-    if n_positive == 0:
-        raise ValueError("every score is zero: there is nothing to sample.")
-    if budget >= n_positive:
-        return xp.astype(positive, xp.float64)
-    desc = xp.flip(xp.sort(scores))
-    tail = xp.flip(xp.cumulative_sum(xp.flip(desc)))    # tail[k] = sum(desc[k:])
-    k = xp.arange(desc.shape[0], dtype=xp.float64)
-    with np.errstate(all="ignore"):  # tails of zero scores give inf / nan: never picked
-        c = (budget - k) / tail
-        fits = (c * desc <= 1.0) & (k < budget) & (desc > 0)
-    first = int(xp.argmax(xp.astype(fits, xp.int8)))
-    c_star = float(c[first])
-    q = xp.minimum(c_star * scores, 1.0)
-    if is_numpy_namespace(xp):
-        return np.asarray(q, dtype=np.float64)
-    return q

@@ -5,11 +5,11 @@ import dataclasses
 import numpy as np
 import scipy.sparse
 
-from .._backend import array_namespace, is_numpy_namespace, is_sparse, to_host
+from .._backend import array_namespace, from_host, is_sparse, to_host
 from .._result import Result
 from .._rng import check_rng
-from .._validation import check_int, check_matrix, check_real
-from ._probabilities import SamplingProbabilities, check_same_namespace
+from .._validation import check_int, check_matrix, check_real, check_same_namespace
+from ._inclusion import SamplingProbabilities
 
 __all__ = ["RowSample", "sample_rows"]
 
@@ -153,8 +153,8 @@ def sample_rows(A, probabilities, *, p=2, replace=False, n_samples=None, rng=Non
         indices = np.flatnonzero(rng.random(n) < q_host)
         weights = q_host[indices] ** (-1.0 / p)
         expected = float(q_host.sum())
-    indices = _to_namespace(xp, indices.astype(np.int64), A)
-    weights = _to_namespace(xp, weights, A)
+    indices = from_host(xp, indices.astype(np.int64), A)
+    weights = from_host(xp, weights, A)
     sample = RowSample(indices=indices, weights=xp.astype(weights, A.dtype), p=p,
                        n_rows=n, replace=bool(replace), expected_size=expected)
     return dataclasses.replace(sample, matrix=sample.apply(A))
@@ -176,10 +176,3 @@ def _check_probabilities(xp, probabilities, n, check_finite):
     if not total > 0:
         raise ValueError(f"`probabilities` must sum to a positive number; got {total!r}.")
     return q
-
-
-def _to_namespace(xp, x, like):
-    if is_numpy_namespace(xp):
-        return x
-    device = getattr(like, "device", None)
-    return xp.asarray(x, device=device)

@@ -1,6 +1,7 @@
 """l_p sensitivities: exact (one convex program per row) and cheap upper bounds."""
 
 import dataclasses
+import itertools
 import logging
 import math
 import time
@@ -10,11 +11,16 @@ import numpy as np
 import scipy.linalg
 
 from .._backend import is_numpy_namespace, is_sparse
+from .._linalg import default_rcond, numerical_rank
 from .._result import Result
 from .._rng import check_rng
+from .._solvers.lp import lp_minimize
 from .._validation import check_int, check_matrix, check_option, check_real
 from ..exceptions import ConvergenceWarning
-from ._basis import default_rcond
+from ._inclusion import water_fill
+from ._leverage import leverage_scores
+from ._lewis import lewis_weights
+from ._sample import sample_rows
 
 __all__ = ["SensitivitiesResult", "lp_sensitivities"]
 
@@ -221,9 +227,6 @@ def lp_sensitivities(A, p, *, method="exact", n_samples=None, rcond=None, rng=No
 
 
 def _upper_bound(xp, A, p, rcond):
-    from ._leverage import leverage_scores
-    from ._lewis import lewis_weights
-
     lev = leverage_scores(A, rcond=rcond, check_finite=False)
     tau, rank = lev.scores, lev.rank
     if p == 2 or rank == 0:
@@ -249,7 +252,7 @@ def _orthonormal_basis(A, rcond):
     exactly zero where the rows of ``A`` are."""
     U, s, _ = scipy.linalg.svd(np.asarray(A, dtype=np.float64), full_matrices=False,
                                check_finite=False, lapack_driver="gesdd")
-    rank = int(np.sum(s > rcond * s[0])) if s.size and s[0] > 0 else 0
+    rank = numerical_rank(np, s, rcond)
     U = U[:, :rank]
     U[~np.any(A != 0, axis=1)] = 0.0
     return U, rank
@@ -301,8 +304,6 @@ def _convex_programs(U, p, constraints=None):
     for ``p >= 1``; ``x = c + N z`` makes each program an unconstrained l_p regression
     ``min_z ||U N z + U c||_p^p`` with orthonormal ``U N``.  ``constraints`` (rows
     ``u_i``) defaults to the rows of ``U``."""
-    from ..regression._lp_solvers import lp_minimize
-
     C = U if constraints is None else constraints
     r = U.shape[1]
     norms = np.sqrt(np.einsum("ij,ij->i", C, C))
@@ -334,8 +335,6 @@ def enumerate_sensitivities(U, p, *, chunk=4096):
     Hence ``s_i = max_S |u_i^T w_S|^p / ||U w_S||_p^p`` over the (r-1)-subsets ``S`` of
     rows whose ``U_S`` has rank ``r - 1`` (``w_S`` spans its null space).
     """
-    import itertools
-
     n, r = U.shape
     best = np.zeros(n)
     if r == 1:
@@ -369,10 +368,6 @@ def _line_ratios(U, W, p, zero_rows=None):
 
 def _sketched(A, p, n_samples, rcond, rng):
     """Exact programs against a Lewis-weight sample ``T A`` (see ``lp_sensitivities``)."""
-    from ._lewis import lewis_weights
-    from ._probabilities import water_fill
-    from ._sample import sample_rows
-
     t0 = time.perf_counter()
     n = A.shape[0]
     A64 = np.asarray(A, dtype=np.float64)
@@ -386,7 +381,7 @@ def _sketched(A, p, n_samples, rcond, rng):
         q = water_fill(np, np.asarray(lewis.weights, dtype=np.float64), min(m, n))
         TA = sample_rows(A64, q, p=p, rng=rng, check_finite=False).matrix
         U, s, Vt = scipy.linalg.svd(TA, full_matrices=False, check_finite=False)
-        rank_T = int(np.sum(s > rcond * s[0])) if s.size and s[0] > 0 else 0
+        rank_T = numerical_rank(np, s, rcond)
         if rank_T >= rank or m >= n:
             break
         m = min(n, 2 * m)

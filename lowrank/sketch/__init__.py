@@ -9,6 +9,7 @@ Random m x n linear maps S with ``S @ A`` (dense, SciPy sparse and CuPy data),
 """
 
 from ._operators import (
+    SKETCH_KINDS,
     CountSketch,
     GaussianSketch,
     RademacherSketch,
@@ -20,6 +21,7 @@ from ._operators import (
 )
 
 __all__ = [
+    "SKETCH_KINDS",
     "CountSketch",
     "GaussianSketch",
     "RademacherSketch",

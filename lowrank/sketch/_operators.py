@@ -5,9 +5,18 @@ import math
 import numpy as np
 import scipy.sparse
 
-from .._backend import host_dtype, is_host_sparse, is_numpy_namespace, is_sparse
-from .._kernels import threads_for
+from .. import _kernels
+from .._backend import (
+    device_of,
+    from_host,
+    host_dtype,
+    is_host_sparse,
+    is_numpy_namespace,
+    is_sparse,
+    scatter_rows,
+)
 from .._rng import check_rng, kernel_seed
+from .._threads import threads_for
 from .._validation import check_dtype_arg, check_int, check_matrix, check_option
 
 __all__ = [
@@ -136,7 +145,7 @@ class _DenseSketch(SketchOperator):
         dtype = A.dtype
         Y = None
         for start, stop, S in self._blocks(host_dtype(dtype)):
-            term = _to_xp(xp, S, A) @ A[start:stop, :]
+            term = from_host(xp, S, A) @ A[start:stop, :]
             Y = term if Y is None else Y + term
         return Y
 
@@ -144,12 +153,12 @@ class _DenseSketch(SketchOperator):
         A = A.tocsr()
         Y = None
         for start, stop, S in self._blocks(A.dtype):
-            term = (A[start:stop, :].T @ _to_xp(xp, S, None).T).T
+            term = (A[start:stop, :].T @ from_host(xp, S).T).T
             Y = term if Y is None else Y + term
         return xp.asarray(Y) if is_numpy_namespace(xp) else Y
 
     def _adjoint(self, Y, xp):
-        parts = [_to_xp(xp, S, Y).T @ Y for _, _, S in self._blocks(host_dtype(Y.dtype))]
+        parts = [from_host(xp, S, Y).T @ Y for _, _, S in self._blocks(host_dtype(Y.dtype))]
         return xp.concat(parts, axis=0)
 
 
@@ -274,11 +283,11 @@ class SRHTSketch(SketchOperator):
     def _apply(self, A, xp):
         if is_numpy_namespace(xp):
             return self._apply_host(A)
-        signs = xp.asarray(self.signs, dtype=A.dtype, device=_device(A))
-        X = xp.zeros((self.padded_n, A.shape[1]), dtype=A.dtype, device=_device(A))
+        signs = from_host(xp, self.signs, A, dtype=A.dtype)
+        X = xp.zeros((self.padded_n, A.shape[1]), dtype=A.dtype, device=device_of(A))
         X = _set_rows(xp, X, A * signs[:, None], self.n)
         X = _fwht_xp(xp, X)
-        rows = xp.asarray(self.sampled_rows, device=_device(A))
+        rows = from_host(xp, self.sampled_rows, A)
         return xp.take(X, rows, axis=0) * self._scale
 
     def _apply_sparse(self, A, xp):
@@ -287,8 +296,7 @@ class SRHTSketch(SketchOperator):
         return self._apply(A.toarray(), xp)
 
     def _apply_host(self, A):
-        from .._kernels.sketch import fwht_rows
-
+        fwht_rows = _kernels.load("sketch").fwht_rows
         n, d = A.shape
         dtype = A.dtype
         Y = np.empty((self.sketch_size, d), dtype=dtype)
@@ -309,17 +317,18 @@ class SRHTSketch(SketchOperator):
 
     def _adjoint(self, Y, xp):
         if is_numpy_namespace(xp):
-            from .._kernels.sketch import fwht_rows
-
+            fwht_rows = _kernels.load("sketch").fwht_rows
             X = np.zeros((self.padded_n, Y.shape[1]), dtype=Y.dtype)
             X[self.sampled_rows] = Y
             with threads_for(X.size * self.padded_n.bit_length()):
                 fwht_rows(X, _fwht_block_rows(self.padded_n, Y.shape[1], Y.dtype))
             return X[: self.n] * (self.signs.astype(Y.dtype)[:, None] * self._scale)
-        X = xp.zeros((self.padded_n, Y.shape[1]), dtype=Y.dtype, device=_device(Y))
-        X = _scatter_rows(xp, X, self.sampled_rows, Y)
+        X = xp.zeros((self.padded_n, Y.shape[1]), dtype=Y.dtype, device=device_of(Y))
+        mask = np.zeros(self.padded_n, dtype=bool)
+        mask[self.sampled_rows] = True  # sampled_rows is sorted: Y's rows are in mask order
+        X = scatter_rows(xp, X, from_host(xp, mask, Y), Y)
         X = _fwht_xp(xp, X)[: self.n, :]
-        signs = xp.asarray(self.signs, dtype=Y.dtype, device=_device(Y))
+        signs = from_host(xp, self.signs, Y, dtype=Y.dtype)
         return X * (signs[:, None] * self._scale)
 
 
@@ -376,8 +385,7 @@ class SparseSignSketch(SketchOperator):
 
     def _apply(self, A, xp):
         if is_numpy_namespace(xp):
-            from .._kernels import sketch as kernels
-
+            kernels = _kernels.load("sketch")
             scale = A.dtype.type(self._scale)
             with threads_for(A.size * self.nnz_per_column):
                 if A.flags.f_contiguous and not A.flags.c_contiguous:
@@ -396,7 +404,7 @@ class SparseSignSketch(SketchOperator):
         # A gather of the rows of A in bucket order, then a sum per bucket by the
         # difference of prefix sums (the array API has no scatter-add).
         src, sgn, starts, ends = self._bucket_segments()
-        dev = _device(A)
+        dev = device_of(A)
         G = xp.take(A, xp.asarray(src, device=dev), axis=0)
         G = G * xp.asarray(sgn, dtype=A.dtype, device=dev)[:, None]
         C = xp.cumulative_sum(G, axis=0, include_initial=True)
@@ -427,21 +435,20 @@ class SparseSignSketch(SketchOperator):
     def _apply_sparse(self, A, xp):
         if is_host_sparse(A):
             return np.asarray((self._as_scipy(A.dtype) @ A.tocsc()).toarray())
-        import cupyx.scipy.sparse
+        import cupyx.scipy.sparse  # optional dependency, present with cupyx sparse input
 
         S = cupyx.scipy.sparse.csr_matrix(self._as_scipy(host_dtype(A.dtype)))
         return (S @ A).toarray()
 
     def _adjoint(self, Y, xp):
         if is_numpy_namespace(xp):
-            from .._kernels.sketch import sparse_sign_adjoint
-
+            sparse_sign_adjoint = _kernels.load("sketch").sparse_sign_adjoint
             Y = np.ascontiguousarray(Y)
             with threads_for(self.n * Y.shape[1] * self.nnz_per_column):
                 X = sparse_sign_adjoint(self.rows, self.signs, Y, max(1, self.n // 4096))
             X *= Y.dtype.type(self._scale)
             return X
-        dev = _device(Y)
+        dev = device_of(Y)
         k = self.nnz_per_column
         G = xp.take(Y, xp.asarray(self.rows.reshape(-1), device=dev), axis=0)
         G = xp.reshape(G, (self.n, k, Y.shape[1]))
@@ -471,13 +478,16 @@ class CountSketch(SparseSignSketch):
         super().__init__(sketch_size, n, rng=rng, dtype=dtype, nnz_per_column=1)
 
 
-SKETCH_KINDS = {
+_SKETCH_CLASSES = {
     "gaussian": GaussianSketch,
     "rademacher": RademacherSketch,
     "srht": SRHTSketch,
     "sparse_sign": SparseSignSketch,
     "countsketch": CountSketch,
 }
+
+#: The ``kind`` names :func:`make_sketch` accepts.
+SKETCH_KINDS = tuple(_SKETCH_CLASSES)
 
 
 def make_sketch(kind, sketch_size, n, *, rng=None, dtype=None, **options) -> SketchOperator:
@@ -516,8 +526,8 @@ def make_sketch(kind, sketch_size, n, *, rng=None, dtype=None, **options) -> Ske
     >>> make_sketch("sparse_sign", 64, 10_000, rng=0, nnz_per_column=4).shape
     (64, 10000)
     """
-    check_option(kind, "kind", tuple(SKETCH_KINDS))
-    return SKETCH_KINDS[kind](sketch_size, n, rng=rng, dtype=dtype, **options)
+    check_option(kind, "kind", SKETCH_KINDS)
+    return _SKETCH_CLASSES[kind](sketch_size, n, rng=rng, dtype=dtype, **options)
 
 
 def sketch(A, sketch_size, *, kind="sparse_sign", rng=None):
@@ -547,7 +557,7 @@ def sketch(A, sketch_size, *, kind="sparse_sign", rng=None):
     >>> sketch(A, 40, kind="srht", rng=0).shape
     (40, 10)
     """
-    check_option(kind, "kind", tuple(SKETCH_KINDS))
+    check_option(kind, "kind", SKETCH_KINDS)
     A, _ = check_matrix(A, "A", ndim=(1, 2))
     S = make_sketch(kind, sketch_size, A.shape[0], rng=rng)
     return S @ A
@@ -559,9 +569,7 @@ def _distinct_rows(rng, n, k, m):
         raise ValueError(f"`sketch_size` must be < 2**31 for a sparse sign sketch; got {m}.")
     if k == 1:
         return rng.integers(0, m, size=(n, 1), dtype=np.int32)
-    from .._kernels.sketch import distinct_rows
-
-    return distinct_rows(rng.random((n, k)), m)
+    return _kernels.load("sketch").distinct_rows(rng.random((n, k)), m)
 
 
 def _column_block(d):
@@ -587,29 +595,9 @@ def _fwht_xp(xp, X):
     return X
 
 
-def _device(x):
-    from array_api_compat import device
-
-    return device(x)
-
-
 def _set_rows(xp, X, rows_value, n):
+    """``X`` with its first ``n`` rows replaced by ``rows_value`` (zero padding kept)."""
     pad = X.shape[0] - n
     if pad == 0:
         return rows_value
     return xp.concat([rows_value, X[n:, :]], axis=0)
-
-
-def _scatter_rows(xp, X, rows, Y):
-    # X[rows] = Y without item assignment: gather Y by each row's position in `rows`.
-    position = np.full(X.shape[0], -1, dtype=np.int64)
-    position[rows] = np.arange(Y.shape[0])
-    idx = xp.asarray(np.maximum(position, 0), device=_device(Y))
-    mask = xp.asarray(position >= 0, device=_device(Y))
-    return xp.where(mask[:, None], xp.take(Y, idx, axis=0), X)
-
-
-def _to_xp(xp, S, like):
-    if is_numpy_namespace(xp):
-        return S
-    return xp.asarray(S, device=_device(like)) if like is not None else xp.asarray(S)

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lowrank.regression._lp as lp_module
+from lowrank._solvers.lp import lp_minimize, lp_objective
 from lowrank.exceptions import ConvergenceWarning, LowrankWarning
-from lowrank.regression._lp import METHODS, SAMPLING_METHODS, LpRegressionResult, lp_regression
-from lowrank.regression._lp_solvers import lp_minimize, lp_objective
+from lowrank.regression._lp import METHODS, LpRegressionResult, lp_regression
+from lowrank.sampling import SAMPLING_METHODS
 
 SMOOTH_P = [1.5, 3.0, 4.0, 20.0]
 
@@ -230,11 +231,8 @@ def test_p_below_one_is_a_local_minimizer_no_worse_than_the_starts(seed):
 # ------------------------------------------------------------------ lp_regression
 
 
-def test_sampling_methods_match_sampling_probabilities():
-    from lowrank.sampling._probabilities import SAMPLING_METHODS as LEAD
-
-    assert set(SAMPLING_METHODS) == set(LEAD)
-    assert METHODS[0] == "exact"
+def test_methods_are_exact_and_the_sampling_schemes():
+    assert METHODS == ("exact", *SAMPLING_METHODS)
 
 
 @pytest.mark.parametrize("p", [1.0, 1.5, 3.0])

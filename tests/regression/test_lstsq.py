@@ -400,7 +400,7 @@ def test_iterative_sketching_layouts_agree(layout):
 
 @given(d=st.integers(1, 40), seed=st.integers(0, 2**16), log_cond=st.floats(0, 6))
 def test_small_cholesky_kernel_matches_lapack(d, seed, log_cond):
-    from lowrank._kernels.regression import cholesky_upper
+    from lowrank._kernels.linalg import cholesky_upper
 
     rng = np.random.default_rng(seed)
     Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
@@ -414,7 +414,7 @@ def test_small_cholesky_kernel_matches_lapack(d, seed, log_cond):
 
 
 def test_small_cholesky_kernel_reports_breakdown():
-    from lowrank._kernels.regression import cholesky_upper
+    from lowrank._kernels.linalg import cholesky_upper
 
     assert not cholesky_upper(np.array([[1.0, 2.0], [2.0, 1.0]]))[1]
     assert not cholesky_upper(np.array([[np.nan]]))[1]

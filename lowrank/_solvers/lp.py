@@ -32,6 +32,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
+from .._linalg import numerical_rank
 from .._result import make_history
 from ..exceptions import ConvergenceWarning, LowrankWarning
 
@@ -90,7 +91,7 @@ def _column_basis(A, rcond):
                                 lapack_driver="gesdd")
     if rcond is None:
         rcond = max(A.shape) * _EPS
-    rank = int(np.sum(s > rcond * s[0])) if s.size and s[0] > 0 else 0
+    rank = numerical_rank(np, s, rcond)
     return U[:, :rank], s[:rank], Vt[:rank]
 
 
@@ -132,7 +133,7 @@ def lp_minimize(A, b, p, *, tol=1e-10, maxiter=None, rcond=None, orthonormal=Fal
     Examples
     --------
     >>> import numpy as np
-    >>> from lowrank.regression._lp_solvers import lp_minimize
+    >>> from lowrank._solvers.lp import lp_minimize
     >>> A = np.vander(np.linspace(0, 1, 30), 3)
     >>> b = A @ [1.0, -2.0, 0.5] + 0.01 * np.cos(np.arange(30))
     >>> sol = lp_minimize(A, b, 3.0)
@@ -394,7 +395,7 @@ def _line_search(rho, v, p, rtol=1e-12):
     ``phi'(0) < 0``: bracket the root of ``phi'`` by doubling from the Newton step
     ``1 / (p - 1)``, then Brent's method on the scaled derivative (bisection-safe: large
     ``p`` makes ``phi'`` too steep for plain Newton steps)."""
-    import scipy.optimize
+    import scipy.optimize  # lazy, as in _l1
 
     if _scaled_dphi(rho, v, p, 0.0) >= 0:
         return 0.0
