@@ -166,12 +166,16 @@ def check_same_namespace(xp, other, name):
 
 def check_shape(shape, name: str = "shape"):
     """Return ``shape`` as a pair ``(m, n)`` of positive ints or raise ``ValueError``
-    (``TypeError`` for non-integer entries)."""
+    (``TypeError`` for non-integer entries); the message names the whole argument and
+    the offending entry, e.g. "`shape` must be a pair of positive integers (m, n):
+    `shape[1]` must be an integer with shape[1] >= 1; got 0."."""
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise ValueError(f"`{name}` must be a pair of positive integers (m, n); got {shape!r}.")
-    for s in shape:
-        check_int(s, name)  # TypeError for non-integers
-        if int(s) < 1:
-            raise ValueError(f"`{name}` must be a pair of positive integers (m, n); got "
-                             f"{tuple(shape)!r}.")
-    return (int(shape[0]), int(shape[1]))
+    pair = []
+    for i, s in enumerate(shape):
+        try:
+            pair.append(check_int(s, f"{name}[{i}]", low=1))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"`{name}` must be a pair of positive integers (m, n): "
+                            f"{exc}") from None
+    return tuple(pair)
