@@ -10,7 +10,6 @@ of randomized algorithms:
 - :func:`assert_orthonormal`, :func:`adjoint_test`: checks.
 """
 
-import dataclasses
 
 import numpy as np
 
@@ -131,7 +130,6 @@ def low_rank_matrix(shape, rank, *, singular_values=None, cond=None, coherence=N
     return ((U * s) @ V.T).astype(check_dtype_arg(dtype) or np.float64)
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class LstsqProblem(Result):
     """A least-squares problem ``min ||A x - b||`` with its exact solution.
 

@@ -272,8 +272,10 @@ def _smooth(U, b, p, z_ls, tol, maxiter, clock):
     if stop.startswith("maxiter"):
         return z, n_iter, False, (f"maxiter={maxiter} reached (relative duality gap "
                                   f"{gap:.1e})"), rows
-    return z, n_iter, True, (f"converged ({stop}; relative duality gap {gap:.1e} not "
-                             "certified below tol)"), rows
+    # a stall (no progress in floating point) is not convergence: the gap is not
+    # certified below tol, so say so and let the caller warn
+    return z, n_iter, False, (f"{stop} at relative duality gap {gap:.1e} > tol={tol:.1e} "
+                              "(no further progress in floating point)"), rows
 
 
 def _newton_irls(U, b, p, z, tol, maxiter, clock):

@@ -47,7 +47,6 @@ _SOLVER_TOL_FLOOR = 1e-12
 _MAX_DENSE = 10**8
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class CompletionResult(Result):
     """Result of :func:`altmin`: the completed matrix ``M ~ U @ V.T``.
 

@@ -1,6 +1,5 @@
 """Least squares with an l_inf (coordinate-wise) guarantee by dense sketch-and-solve."""
 
-import dataclasses
 import math
 
 from .._backend import norm
@@ -16,7 +15,6 @@ _GUARANTEE = {"gaussian": "proven", "srht": "conjectured", "rademacher": "conjec
               "sparse_sign": "none", "countsketch": "none"}
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class LinfLstsqResult(Result):
     """Result of :func:`linf_lstsq`.
 

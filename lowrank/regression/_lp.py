@@ -1,7 +1,6 @@
 """l_p regression, exactly or on a row sample of ``[A b]`` (Lewis weights, sensitivities,
 leverage scores, ...)."""
 
-import dataclasses
 import logging
 import time
 import warnings
@@ -27,7 +26,6 @@ METHODS = ("exact", *SAMPLING_METHODS)
 SAMPLES_PER_COLUMN = 20
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class LpRegressionResult(Result):
     """Result of :func:`lp_regression`.
 

@@ -3,6 +3,7 @@ iterative sketching."""
 
 import dataclasses
 import logging
+import math
 import time
 import warnings
 
@@ -12,7 +13,7 @@ import scipy.linalg
 from .. import _kernels
 from .._backend import host_dtype, is_numpy_namespace, is_sparse, norm
 from .._linalg import cholesky_upper, numerical_rank, qr_r, triangular_solve
-from .._result import Result, make_history
+from .._result import IterationLog, Result, make_history
 from .._rng import check_rng
 from .._solvers.lsqr import lsqr
 from .._threads import threads_for
@@ -36,7 +37,6 @@ _DEFAULT_FACTOR = {"sketch_and_solve": 4, "sketch_and_precondition": 4,
 _MIN_SKETCH_SIZE = 32
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class LstsqResult(Result):
     """Result of :func:`lstsq`.
 
@@ -52,8 +52,11 @@ class LstsqResult(Result):
         Whether the stopping test was met (always True for non-iterative methods).
     history : dict of ndarray
         Per iteration: ``residual`` (estimate of ``||A x_k - b||``), ``backward_error``
-        (``||M^T A^T r_k|| / (||A M|| ||r_k||)`` for the preconditioned operator, or the
-        relative step for iterative sketching) and ``time`` (seconds since the start).
+        (LSQR steps: the normwise backward-error estimate
+        ``||M^T A^T r_k|| / (||A M|| ||r_k||)`` of the preconditioned problem; NaN for
+        iterative-sketching steps), ``relative_step`` (iterative-sketching steps: the
+        estimate ``||A (x_k - x_{k-1})|| / ||r_k||``; NaN for LSQR steps) and ``time``
+        (seconds since the start of the iterative phase).
     method : str
         The method that ran (``"auto"`` resolved).
     message : str
@@ -447,9 +450,24 @@ def _gram_of_product(xp, A, X, b):
     return G, c
 
 
+# The columns of lstsq's history (see LstsqResult).
+_HISTORY = ("residual", "backward_error", "relative_step")
+
+
+def _new_log(maxiter, callback):
+    return IterationLog(_HISTORY, maxiter=maxiter, callback=callback)
+
+
+def _iterative_result(log, x, r_norm, method, sketch_size, M):
+    return LstsqResult(x=x, residual_norm=r_norm, n_iter=log.n_iter, converged=log.converged,
+                       history=log.history(), method=method, message=log.message,
+                       sketch_size=sketch_size, preconditioner=M.kind)
+
+
 def _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng, callback,
-                             refine, factor=None):
+                             refine, factor=None, log=None):
     M, z0 = factor or _sketch_factor(xp, A, b, kind, sketch_size, rng)
+    log = log or _new_log(maxiter, callback)
     if refine and M.kind == "sketch_qr":
         refined = _cholesky_qr_refine(xp, A, b, M)
         if refined is not None:
@@ -469,33 +487,31 @@ def _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng, cal
     def rmatvec(u):
         return M.apply_T(transpose_times(u))
 
-    rows, n_iter, converged, message = [], 0, True, "converged"
+    budget = maxiter - log.n_iter
+    log.converge("converged")
     for _ in range(2):  # SPIR: at most two refinement solves
-        if n_iter >= maxiter:
+        if budget <= 0:
             break
-        dz, istop, itn, _, hist = lsqr(xp, matvec, rmatvec, r, M.n_cols, atol=tol, btol=tol,
-                                       maxiter=maxiter - n_iter, dtype=A.dtype,
-                                       callback=callback)
-        offset = rows[-1][2] if rows else 0.0
-        rows.extend((h[0], h[1], h[2] + offset) for h in hist)
-        n_iter += itn
+        dz, istop, itn, _, rows = lsqr(xp, matvec, rmatvec, r, M.n_cols, atol=tol, btol=tol,
+                                       maxiter=budget, dtype=A.dtype,
+                                       callback=log.callback)
+        log.extend([(res, backward, math.nan, t) for res, backward, t in rows],
+                   time_offset=log.elapsed() - (rows[-1][2] if rows else 0.0))
+        budget -= itn
         if itn > 0:
             x = x + M.apply(dz)
             r = b - A @ x
             r_norm = norm(xp, r)
         if istop == 7:
-            converged, message = False, f"maxiter={maxiter} reached"
+            log.fail(f"maxiter={maxiter} reached")
             break
         if istop == 8:
-            converged, message = False, "stopped by callback"
+            log.stopped_by_callback = True
+            log.fail("stopped by callback")
             break
         if itn <= 1:
             break
-    history = make_history(residual=[h[0] for h in rows], backward_error=[h[1] for h in rows],
-                           time=[h[2] for h in rows])
-    return LstsqResult(x=x, residual_norm=r_norm, n_iter=n_iter, converged=converged,
-                       history=history, method="sketch_and_precondition", message=message,
-                       sketch_size=sketch_size, preconditioner=M.kind)
+    return _iterative_result(log, x, r_norm, "sketch_and_precondition", sketch_size, M)
 
 
 def _transpose_operator(xp, A):
@@ -542,6 +558,7 @@ _GRADIENT_BLOCK_ROWS = 4096
 def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callback,
                          factor=None):
     M, z0 = factor or _sketch_factor(xp, A, b, kind, sketch_size, rng)
+    log = _new_log(maxiter, callback)
     d = A.shape[1]
     rho = d / sketch_size
     # Heavy-ball parameters optimal for the spectrum of a Gaussian embedding (note).
@@ -555,33 +572,30 @@ def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callbac
     g, r_norm = gradient(x)
     best_x, best_r, best_change = x, r_norm, np.inf
     growth, damped = 0, False
-    t0 = time.perf_counter()
-    rows, converged, message = [], False, f"maxiter={maxiter} reached"
     # Heavy ball reaches full accuracy in about this many steps when the sketch embeds
     # as well as a Gaussian one; far slower progress means the spectrum is wider than
     # the momentum parameters assume (small n, coherent A).
     patience = 2 * int(np.ceil(np.log(eps) / np.log(np.sqrt(rho)))) + 10
     for it in range(1, maxiter + 1):
-        if it > patience and not converged:
-            return _finish_by_lsqr(xp, A, b, kind, sketch_size, tol, maxiter - it + 1,
-                                   rng, callback, M, x, rows)
+        if it > patience:
+            return _finish_by_lsqr(xp, A, b, kind, sketch_size, tol, maxiter, rng, M, x, log)
         step = M.apply(M.apply_T(g))
         x, x_prev = x + alpha * step + beta * (x - x_prev), x
         g, r_norm = gradient(x)
         # ||A (x - x_prev)|| estimated by the preconditioner (within the sketch's
         # distortion), which saves a pass over A.
         change = norm(xp, M.apply_inverse(x - x_prev))
-        rows.append((r_norm, change / max(r_norm, change, np.finfo(float).tiny),
-                     time.perf_counter() - t0))
-        if callback is not None and callback(it, x, r_norm):
-            message = "stopped by callback"
+        log.record(residual=r_norm, backward_error=math.nan,
+                   relative_step=change / max(r_norm, change, np.finfo(float).tiny))
+        if log.call_back(it, x, r_norm):
             break
         x_norm = norm(xp, x)
         floor = eps * (a_norm * x_norm + 0.04 * kappa * r_norm)
         # Stop once the step is below tol relative to x (||A dx|| >= sigma_min ||dx||,
         # sigma_min ~ ||A|| / kappa) or below the attainable accuracy (Epperly 2023).
         if change <= max(tol * a_norm / kappa * x_norm, floor):
-            converged, message = True, "converged"
+            log.converge("converged (momentum disabled after divergence)" if damped
+                         else "converged")
             break
         # Safeguard: a sketch that embeds worse than the momentum parameters assume
         # makes the iteration diverge; restart from the best iterate without momentum
@@ -600,26 +614,17 @@ def _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter, rng, callbac
             x = x_prev = best_x
             g, r_norm = gradient(x)
             logger.info("iterative sketching: divergence detected, step set to %g", alpha)
-    if damped and converged:
-        message = "converged (momentum disabled after divergence)"
-    history = make_history(residual=[h[0] for h in rows], backward_error=[h[1] for h in rows],
-                           time=[h[2] for h in rows])
-    return LstsqResult(x=x, residual_norm=r_norm, n_iter=len(rows), converged=converged,
-                       history=history, method="iterative_sketching", message=message,
-                       sketch_size=sketch_size, preconditioner=M.kind)
+    return _iterative_result(log, x, r_norm, "iterative_sketching", sketch_size, M)
 
 
-def _finish_by_lsqr(xp, A, b, kind, sketch_size, tol, maxiter, rng, callback, M, x, rows):
+def _finish_by_lsqr(xp, A, b, kind, sketch_size, tol, maxiter, rng, M, x, log):
     """Continue a slow iterative-sketching run by LSQR with the same preconditioner
-    (whose rate adapts to the actual spectrum), from the current iterate."""
+    (whose rate adapts to the actual spectrum), from the current iterate, in the same
+    iteration log (and iteration budget)."""
+    steps = log.n_iter
     logger.info("iterative sketching: slow progress after %d steps, continuing by LSQR",
-                len(rows))
-    res = _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng,
-                                   callback, False, factor=(M, M.apply_inverse(x)))
-    offset = rows[-1][2] if rows else 0.0
-    history = {key: np.concatenate([np.asarray([h[i] for h in rows]),
-                                    res.history[key] + (offset if key == "time" else 0.0)])
-               for i, key in enumerate(("residual", "backward_error", "time"))}
-    message = res.message + f" (LSQR after {len(rows)} iterative-sketching steps)"
-    return dataclasses.replace(res, history=history, n_iter=len(rows) + res.n_iter,
-                               method="iterative_sketching", message=message)
+                steps)
+    res = _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter, rng, None,
+                                   False, factor=(M, M.apply_inverse(x)), log=log)
+    message = res.message + f" (LSQR after {steps} iterative-sketching steps)"
+    return dataclasses.replace(res, method="iterative_sketching", message=message)

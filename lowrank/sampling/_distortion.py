@@ -1,6 +1,5 @@
 """Estimated distortion of an l_p subspace embedding ``S`` of ``range(A)``."""
 
-import dataclasses
 import math
 
 import numpy as np
@@ -18,7 +17,6 @@ __all__ = ["DistortionResult", "subspace_embedding_distortion"]
 _ASCENT_STEPS = 30
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class DistortionResult(Result):
     """Result of :func:`subspace_embedding_distortion`.
 

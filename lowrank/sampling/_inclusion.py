@@ -1,7 +1,6 @@
 """Inclusion probabilities: the result type of :func:`sampling_probabilities` and the
 water filling that turns scores and a sample budget into probabilities."""
 
-import dataclasses
 
 import numpy as np
 
@@ -11,7 +10,6 @@ from .._result import Result
 __all__ = ["SamplingProbabilities", "water_fill"]
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class SamplingProbabilities(Result):
     """Result of :func:`sampling_probabilities`.
 

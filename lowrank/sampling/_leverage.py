@@ -1,6 +1,5 @@
 """Statistical leverage scores: exact (thin QR) and sketched (Drineas et al. 2012)."""
 
-import dataclasses
 import math
 
 import numpy as np
@@ -24,7 +23,6 @@ _SKETCH_ROWS_PER_LOG_N = 64
 _JL_ROWS_PER_LOG_N = 32
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class LeverageScoresResult(Result):
     """Result of :func:`leverage_scores`.
 

@@ -1,6 +1,5 @@
 """l_p Lewis weights by the (damped) Cohen-Peng fixed-point iteration in log space."""
 
-import dataclasses
 import logging
 import math
 import time
@@ -25,7 +24,6 @@ _DEFAULT_MAXITER = 1000
 _WIDE_SCALING = 0.5 * math.log(1.0 / np.finfo(np.float64).eps)
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class LewisWeightsResult(Result):
     """Result of :func:`lewis_weights`.
 

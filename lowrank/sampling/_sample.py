@@ -14,7 +14,6 @@ from ._inclusion import SamplingProbabilities
 __all__ = ["RowSample", "sample_rows"]
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class RowSample(Result):
     """A rescaled row sample: the sampling-and-rescaling operator ``S`` of
     :func:`sample_rows`.

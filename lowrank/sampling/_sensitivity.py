@@ -1,6 +1,5 @@
 """l_p sensitivities: exact (one convex program per row) and cheap upper bounds."""
 
-import dataclasses
 import itertools
 import logging
 import math
@@ -40,7 +39,6 @@ MAX_ENUMERATION = 10**7
 _EXACT_TOL = 1e-12
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
 class SensitivitiesResult(Result):
     """Result of :func:`lp_sensitivities`.
 

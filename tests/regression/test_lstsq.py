@@ -250,8 +250,16 @@ def test_history_and_callback():
     res = lstsq(P.A, P.b, method="iterative_sketching", rng=0,
                 callback=lambda it, x, r: seen.append((it, r)) and False)
     assert res.n_iter == len(seen) == len(res.history["residual"])
-    assert set(res.history) == {"residual", "backward_error", "time"}
+    assert set(res.history) == {"residual", "backward_error", "relative_step", "time"}
     assert np.all(np.diff(res.history["time"]) >= 0)
+    # each key holds one quantity: iterative-sketching steps have a relative step and no
+    # LSQR backward-error estimate, LSQR steps the reverse
+    assert np.all(np.isfinite(res.history["relative_step"]))
+    assert np.all(np.isnan(res.history["backward_error"]))
+    spir = lstsq(P.A, P.b, method="sketch_and_precondition", preconditioner="sketch", rng=0)
+    assert spir.n_iter > 1
+    assert np.all(np.isfinite(spir.history["backward_error"]))
+    assert np.all(np.isnan(spir.history["relative_step"]))
     stopped = lstsq(P.A, P.b, method="iterative_sketching", rng=0,
                     callback=lambda it, x, r: it >= 3)
     assert stopped.n_iter == 3
