@@ -32,9 +32,13 @@ class DistortionResult(Result):
     worst_ratio : float
         ``ratio`` at the worst direction found.
     ratios : ndarray
-        ``ratio`` for every direction tried (random first).
+        ``ratio`` for every direction tried: the ``n_directions`` random ones first, then
+        the structured ones, then the refined ones.
     n_directions : int
-        Number of directions tried.
+        Number of random directions tried (the ``n_directions`` requested).
+    n_tried : int
+        Number of directions tried in all (``ratios.size``): the random ones plus the
+        basis, row-concentrated and refined directions.
     p : float
         The exponent.
     """
@@ -45,6 +49,7 @@ class DistortionResult(Result):
     worst_ratio: float
     ratios: object
     n_directions: int
+    n_tried: int
     p: float
 
 
@@ -132,7 +137,8 @@ def subspace_embedding_distortion(A, sample_or_sketch, p, *, n_directions=200, n
         distortion=float(errors[worst]),
         distortion_random=float(errors[:n_directions].max()) if n_directions else math.nan,
         distortion_hard=float(errors[n_directions:].max()),
-        worst_ratio=float(ratios[worst]), ratios=ratios, n_directions=int(ratios.size), p=p)
+        worst_ratio=float(ratios[worst]), ratios=ratios, n_directions=n_directions,
+        n_tried=int(ratios.size), p=p)
 
 
 def _check_embedding(S, n):

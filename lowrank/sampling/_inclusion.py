@@ -70,7 +70,8 @@ def water_fill(xp, scores, budget):
         fits = (c * desc <= 1.0) & (k < budget) & (desc > 0)
     first = int(xp.argmax(xp.astype(fits, xp.int8)))
     c_star = float(c[first])
-    q = xp.minimum(c_star * scores, 1.0)
+    with np.errstate(over="ignore"):  # c_star * s may overflow for clipped rows: q = 1
+        q = xp.minimum(c_star * scores, 1.0)
     if is_numpy_namespace(xp):
         return np.asarray(q, dtype=np.float64)
     return q

@@ -2,16 +2,13 @@
 
 import logging
 import math
-import time
-import warnings
 
 import numpy as np
 
 from .._backend import is_numpy_namespace, is_sparse, scatter_rows
 from .._linalg import cholesky_upper, default_rcond, qr_r, right_solve_upper, row_norms_squared
-from .._result import Result, make_history
+from .._result import IterationLog, Result
 from .._validation import check_int, check_matrix, check_real
-from ..exceptions import ConvergenceWarning
 from ._basis import range_basis
 
 __all__ = ["LewisWeightsResult", "lewis_weights"]
@@ -175,19 +172,20 @@ def lewis_weights(A, p, *, tol=1e-10, maxiter=None, theta=None, rcond=None, call
     rcond = default_rcond(A.shape, A.dtype) if rcond is None else check_real(
         rcond, "rcond", low=0.0, high=1.0, high_open=True)
     if callback is not None and not callable(callback):
-        raise TypeError(f"`callback` must be callable; got {type(callback).__name__}.")
+        raise TypeError(f"`callback` must be callable or None; got {callback!r}.")
     return _iterate(xp, A, p, tol, maxiter, theta, rcond, callback)
 
 
 def _iterate(xp, A, p, tol, maxiter, theta, rcond, callback):
     out_dtype = A.dtype
     n = A.shape[0]
+    log = IterationLog(("residual", "weight_sum"), maxiter=maxiter, callback=callback)
     work = _to_float64(xp, A)
     nonzero = _nonzero_rows(xp, work)
     all_rows = bool(xp.all(nonzero))
-    weights = xp.zeros(n, dtype=out_dtype)
     if not bool(xp.any(nonzero)):
-        return _result(weights, p, theta, 0, True, 0, [], "A is zero", math.nan)
+        log.converge("A is zero")
+        return _result(log, xp.zeros(n, dtype=out_dtype), p, theta, 0, math.nan)
     if not all_rows:
         work = work[xp.nonzero(nonzero)[0]] if is_sparse(work) else work[nonzero]
     V, rank = range_basis(xp, work, rcond, randomized=True)
@@ -196,35 +194,28 @@ def _iterate(xp, A, p, tol, maxiter, theta, rcond, callback):
     exact_rows = work if (rank == work.shape[1] and not is_sparse(work)) else V
     a = 0.5 - 1.0 / p
     log_w = xp.full(V.shape[0], math.log(rank / V.shape[0]), dtype=xp.float64)
-    rows, start = [], time.perf_counter()
-    converged, message, k = False, f"maxiter={maxiter} reached", 0
     log_t = log_w
     for k in range(1, maxiter + 1):
         log_sigma, V = _log_sigma(xp, V, exact_rows, a * log_w)
         log_t = (p / 2.0) * log_sigma
         residual = float(xp.max(xp.abs(log_t - log_w)))
-        total = float(xp.sum(xp.exp(log_t)))
-        rows.append((residual, total, time.perf_counter() - start))
-        logger.debug("lewis_weights: iteration %d, residual %.3e, sum %.12g", k, residual,
-                     total)
+        log.record(residual=residual, weight_sum=float(xp.sum(xp.exp(log_t))))
+        logger.debug("lewis_weights: iteration %d, residual %.3e", k, residual)
         if not math.isfinite(residual):
-            message = f"the iteration diverged at iteration {k} (try a smaller theta)"
+            log.fail(f"the iteration diverged at iteration {k} (try a smaller theta)")
             break
         if residual <= tol:
-            converged, message = True, "converged"
+            log.converge("converged")
             break
-        if callback is not None and callback(k, _full(xp, xp.exp(log_t), nonzero, all_rows),
-                                             residual):
-            message = "stopped by callback"
+        if log.call_back(k, _full(xp, xp.exp(log_t), nonzero, all_rows), residual):
             break
         log_w = (1.0 - theta) * log_w + theta * log_t
-    if not converged and message != "stopped by callback":
-        warnings.warn(f"lewis_weights: {message} with residual {rows[-1][0]:.3e} > tol={tol:.1e}"
-                      f" (p={p}, theta={theta:.4g}).", ConvergenceWarning, stacklevel=3)
+    log.warn(f"lewis_weights (p={p}, theta={theta:.4g}, residual "
+             f"{log.last('residual'):.3e}, tol={tol:.1e})", stacklevel=3)
     weights = xp.astype(_full(xp, xp.exp(log_t), nonzero, all_rows), out_dtype)
     c = abs(p / 2.0 - 1.0)
-    bound = c / (1.0 - c) * rows[-1][0] if c < 1 else math.nan
-    return _result(weights, p, theta, rank, converged, k, rows, message, bound)
+    bound = c / (1.0 - c) * log.last("residual") if c < 1 else math.nan
+    return _result(log, weights, p, theta, rank, bound)
 
 
 def _log_sigma(xp, V, M, log_scale):
@@ -285,10 +276,7 @@ def _nonzero_rows(xp, A):
     return xp.any(A != 0, axis=1)
 
 
-def _result(weights, p, theta, rank, converged, n_iter, rows, message, bound):
-    residual, total, seconds = zip(*rows, strict=True) if rows else ((), (), ())
+def _result(log, weights, p, theta, rank, bound):
     return LewisWeightsResult(
-        weights=weights, p=p, theta=theta, rank=rank, converged=converged, n_iter=n_iter,
-        history=make_history(residual=residual, weight_sum=total, time=seconds),
-        message=message, error_bound=bound)
-
+        weights=weights, p=p, theta=theta, rank=rank, converged=log.converged,
+        n_iter=log.n_iter, history=log.history(), message=log.message, error_bound=bound)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sampling_reference import heavy_rows, reference_leverage, to_numpy
 
@@ -14,15 +14,17 @@ from lowrank.sampling import (
     sampling_probabilities,
     subspace_embedding_distortion,
 )
-from lowrank.sampling._probabilities import water_fill
+from lowrank.sampling._inclusion import water_fill
 from lowrank.sketch import GaussianSketch
 
 METHODS = ["uniform", "leverage", "root_leverage", "lewis", "sensitivity", "combined"]
 XP = np  # the water-filling helper works on any namespace; NumPy here
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # e.g. no overflow on tiny scores
 @given(scores=st.lists(st.floats(0, 1e6, allow_subnormal=False), min_size=1, max_size=60),
        fraction=st.floats(0.01, 1.5))
+@example(scores=[1e-300, 1e6], fraction=0.5)
 def test_water_filling(scores, fraction):
     s = np.asarray(scores)
     if not np.any(s > 0):
@@ -273,6 +275,9 @@ class TestDistortion:
         res = subspace_embedding_distortion(A, sample, 1, n_directions=50, rng=0)
         assert res.distortion == pytest.approx(1.0)  # ||S A e_6|| = 0
         assert res.distortion_random < 1.0
+        # n_directions reports the request; n_tried every direction evaluated
+        assert res.n_directions == 50
+        assert res.n_tried == res.ratios.size > 50
 
     def test_reproducible_and_lewis_sample_is_an_embedding(self):
         """Lewis-weight sampling at p = 1 with m = 60 d rows: distortion <= 0.35 on at
