@@ -24,7 +24,7 @@ XP = np  # the water-filling helper works on any namespace; NumPy here
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # e.g. no overflow on tiny scores
 @given(scores=st.lists(st.floats(0, 1e6, allow_subnormal=False), min_size=1, max_size=60),
        fraction=st.floats(0.01, 1.5))
-@example(scores=[1e-300, 1e6], fraction=0.5)
+@example(scores=[1e6, 1e-306, 1e-306], fraction=0.67)
 def test_water_filling(scores, fraction):
     s = np.asarray(scores)
     if not np.any(s > 0):
