@@ -1,15 +1,20 @@
 """Least squares with an l_inf (coordinate-wise) guarantee by dense sketch-and-solve."""
 
 import math
+import warnings
 
 from .._backend import norm
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_int, check_matrix, check_option, check_real, check_vector
+from ..exceptions import LowrankWarning
 from ..sketch import SKETCH_KINDS
 from ._lstsq import _common_dtype, _direct, _sketch_and_solve
 
 __all__ = ["LinfLstsqResult", "linf_lstsq", "linf_sketch_size"]
+
+# Above this fraction of n rows a sketch costs more than the direct solve it replaces.
+_DIRECT_FRACTION = 0.5
 
 _GUARANTEE = {"gaussian": "proven", "srht": "conjectured", "rademacher": "conjectured",
               "sparse_sign": "none", "countsketch": "none"}
@@ -45,6 +50,8 @@ class LinfLstsqResult(Result):
         only), ``"none"`` (sparse sketches; counterexamples exist) or ``"exact"``.
     residual_norm : float
         ``||A x - b||``.
+    message : str
+        How ``x`` was computed; says why when the problem was solved directly.
     """
 
     x: object
@@ -55,6 +62,7 @@ class LinfLstsqResult(Result):
     bound_factor: float
     guarantee: str
     residual_norm: float
+    message: str = ""
 
 
 def linf_sketch_size(d, eps=0.1, delta=0.01) -> int:
@@ -108,7 +116,11 @@ def linf_lstsq(A, b, *, eps=0.1, delta=0.01, sketch="gaussian", sketch_size=None
         conjectured (empirical support only); sparse sketches have no l_inf guarantee.
     sketch_size : int, optional
         Rows of the sketch; default :func:`linf_sketch_size` ``(d, eps, delta)``.  When
-        it is not smaller than ``n`` the problem is solved exactly.
+        it exceeds ``n / 2`` the sketch would cost more than it saves (applying a dense
+        m x n sketch costs ``2 m n d`` flops against ``2 n d^2`` for a QR of ``A``), so
+        the problem is solved exactly instead, with a
+        :class:`~lowrank.exceptions.LowrankWarning`, ``guarantee == "exact"`` and the
+        reason in ``message``: the bound then holds trivially.
     rng : None, int, SeedSequence, BitGenerator or Generator
         Source of randomness.
     check_finite : bool, default True
@@ -125,6 +137,12 @@ def linf_lstsq(A, b, *, eps=0.1, delta=0.01, sketch="gaussian", sketch_size=None
     ValueError
         Bad shapes, non-finite data, ``eps <= 0``, ``delta`` outside (0, 1),
         ``sketch_size < d``, unknown ``sketch``.
+
+    Warns
+    -----
+    LowrankWarning
+        When the sketch would have more than ``n / 2`` rows and the problem is solved
+        exactly instead.
 
     Notes
     -----
@@ -147,7 +165,10 @@ def linf_lstsq(A, b, *, eps=0.1, delta=0.01, sketch="gaussian", sketch_size=None
     ``sqrt(d)`` even when the l2 error is small.
 
     Cost: O(m n d) to apply a Gaussian sketch (O(n d log n) for the SRHT) plus
-    O(m d^2) for the small solve.
+    O(m d^2) for the small solve; memory: the m x d sketch plus 8 MiB, since the dense
+    sketch is applied in blocks and never held whole.  The guaranteed sketch size grows
+    like ``d log(d) / eps^2`` and does not shrink with ``n``, so the method pays off for
+    tall problems, ``n`` much larger than ``linf_sketch_size(d, eps)``.
 
     Backend support: as :func:`lowrank.regression.lstsq`.
 
@@ -183,14 +204,19 @@ def linf_lstsq(A, b, *, eps=0.1, delta=0.01, sketch="gaussian", sketch_size=None
         sketch_size = check_int(sketch_size, "sketch_size", low=d)
     rng = check_rng(rng)
     A, b = _common_dtype(xp, A, b)
-    if sketch_size >= n:
+    if sketch_size > _DIRECT_FRACTION * n:
+        message = (f"solved exactly: the sketch would have {sketch_size} rows, more than "
+                   f"half of n = {n}, and cost more than a direct solve (use a taller A or "
+                   "a larger eps for a sketch that pays off)")
+        warnings.warn(f"linf_lstsq: {message}.", LowrankWarning, stacklevel=2)
         x = _direct(xp, A, b).x
         used, m, guarantee, eps_cert = "exact", n, "exact", 0.0
     else:
         x = _sketch_and_solve(xp, A, b, sketch, sketch_size, rng).x
         used, m, guarantee = sketch, sketch_size, _GUARANTEE[sketch]
         eps_cert = _guaranteed_eps(d, m, delta)
+        message = f"{sketch} sketch-and-solve with {m} rows ({guarantee} guarantee)"
     return LinfLstsqResult(x=x, sketch=used, sketch_size=m, eps=eps_cert, delta=delta,
                            bound_factor=eps_cert / math.sqrt(d), guarantee=guarantee,
-                           residual_norm=norm(xp, b - A @ x))
+                           residual_norm=norm(xp, b - A @ x), message=message)
 

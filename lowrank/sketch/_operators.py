@@ -34,6 +34,8 @@ __all__ = [
 # Columns of S (rows of A) drawn per block by the dense sketches: fixed, so S does not
 # depend on how the product is computed.
 _DENSE_BLOCK = 2048
+# Entries of S drawn at a time by the dense sketches (8 MiB in float64).
+_DENSE_CHUNK = 1 << 20
 
 
 class SketchOperator:
@@ -127,39 +129,62 @@ class AdjointSketch:
 
 
 class _DenseSketch(SketchOperator):
-    """Dense i.i.d. sketch, generated in fixed column blocks from per-block seeds."""
+    """Dense i.i.d. sketch, generated in fixed column blocks from per-block seeds.
+
+    Each m x 2048 column block is drawn in chunks of rows (at most 2^20 entries each)
+    from its own stream; the chunks continue one stream, so S is the same matrix however
+    it is chunked, and no more than one chunk of S is ever held.
+    """
 
     def __init__(self, sketch_size, n, *, rng=None, dtype=None):
         super().__init__(sketch_size, n, rng=rng, dtype=dtype)
         self._seed = kernel_seed(self._rng)
 
-    def _draw(self, block, width, dtype):
+    def _draw(self, g, rows, width, dtype):
+        """The next ``rows x width`` entries of the block stream ``g``."""
         raise NotImplementedError
 
-    def _blocks(self, dtype):
-        for i, start in enumerate(range(0, self.n, _DENSE_BLOCK)):
-            stop = min(self.n, start + _DENSE_BLOCK)
-            yield start, stop, self._draw(i, stop - start, dtype)
+    def _chunks(self, dtype):
+        """``(r0, r1, c0, c1, S[r0:r1, c0:c1])`` over the column blocks and row chunks."""
+        for i, c0 in enumerate(range(0, self.n, _DENSE_BLOCK)):
+            c1 = min(self.n, c0 + _DENSE_BLOCK)
+            g = np.random.default_rng([self._seed, i])
+            step = max(1, _DENSE_CHUNK // (c1 - c0))
+            for r0 in range(0, self.sketch_size, step):
+                r1 = min(self.sketch_size, r0 + step)
+                yield r0, r1, c0, c1, self._draw(g, r1 - r0, c1 - c0, dtype)
 
     def _apply(self, A, xp):
-        dtype = A.dtype
-        Y = None
-        for start, stop, S in self._blocks(host_dtype(dtype)):
-            term = from_host(xp, S, A) @ A[start:stop, :]
-            Y = term if Y is None else Y + term
-        return Y
+        if is_numpy_namespace(xp):
+            Y = np.zeros((self.sketch_size, A.shape[1]), dtype=A.dtype)
+            for r0, r1, c0, c1, S in self._chunks(A.dtype):
+                Y[r0:r1] += S @ A[c0:c1]
+            return Y
+        rows = {}
+        for r0, _, c0, c1, S in self._chunks(host_dtype(A.dtype)):
+            term = from_host(xp, S, A) @ A[c0:c1, :]
+            rows[r0] = term if r0 not in rows else rows[r0] + term
+        return xp.concat([rows[r0] for r0 in sorted(rows)], axis=0)
 
     def _apply_sparse(self, A, xp):
         A = A.tocsr()
-        Y = None
-        for start, stop, S in self._blocks(A.dtype):
-            term = (A[start:stop, :].T @ from_host(xp, S).T).T
-            Y = term if Y is None else Y + term
-        return xp.asarray(Y) if is_numpy_namespace(xp) else Y
+        if is_host_sparse(A):
+            Y = np.zeros((self.sketch_size, A.shape[1]), dtype=A.dtype)
+            for r0, r1, c0, c1, S in self._chunks(A.dtype):
+                Y[r0:r1] += (A[c0:c1].T @ S.T).T
+            return Y
+        rows = {}
+        for r0, _, c0, c1, S in self._chunks(host_dtype(A.dtype)):
+            term = (A[c0:c1, :].T @ from_host(xp, S).T).T
+            rows[r0] = term if r0 not in rows else rows[r0] + term
+        return xp.concat([rows[r0] for r0 in sorted(rows)], axis=0)
 
     def _adjoint(self, Y, xp):
-        parts = [from_host(xp, S, Y).T @ Y for _, _, S in self._blocks(host_dtype(Y.dtype))]
-        return xp.concat(parts, axis=0)
+        blocks = {}
+        for r0, r1, c0, _, S in self._chunks(host_dtype(Y.dtype)):
+            term = from_host(xp, S, Y).T @ Y[r0:r1, :]
+            blocks[c0] = term if c0 not in blocks else blocks[c0] + term
+        return xp.concat([blocks[c0] for c0 in sorted(blocks)], axis=0)
 
 
 class GaussianSketch(_DenseSketch):
@@ -178,8 +203,9 @@ class GaussianSketch(_DenseSketch):
 
     Notes
     -----
-    S is generated in blocks of 2048 columns from per-block seeds, so ``S @ A`` needs
-    O(m * 2048) extra memory, never the whole m x n matrix.  Cost: 2 m n d flops.  With
+    S is generated in blocks of 2048 columns from per-block seeds, each drawn in chunks
+    of at most 2^20 entries, so ``S @ A`` needs 8 MiB of extra memory besides its result,
+    never the whole m x n matrix.  Cost: 2 m n d flops.  With
     m = O(eps^-2 (d + log(1/delta))) it is an eps-subspace embedding, and it is the one
     sketch with a complete proof of the l_inf regression guarantee
     (:func:`lowrank.regression.linf_lstsq`).
@@ -199,11 +225,10 @@ class GaussianSketch(_DenseSketch):
 
     kind = "gaussian"
 
-    def _draw(self, block, width, dtype):
+    def _draw(self, g, rows, width, dtype):
         # Draw in float64 whatever the data's dtype, so that S is the same matrix for
         # float32 and float64 data.
-        g = np.random.default_rng([self._seed, block])
-        S = g.standard_normal((self.sketch_size, width))
+        S = g.standard_normal((rows, width))
         S *= 1.0 / math.sqrt(self.sketch_size)
         return S.astype(dtype, copy=False)
 
@@ -225,9 +250,8 @@ class RademacherSketch(_DenseSketch):
 
     kind = "rademacher"
 
-    def _draw(self, block, width, dtype):
-        g = np.random.default_rng([self._seed, block])
-        bits = g.integers(0, 2, size=(self.sketch_size, width), dtype=np.int8)
+    def _draw(self, g, rows, width, dtype):
+        bits = g.integers(0, 2, size=(rows, width), dtype=np.int8)
         scale = dtype.type(1.0 / math.sqrt(self.sketch_size))
         return (2 * bits - 1).astype(dtype) * scale
 

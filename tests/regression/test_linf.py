@@ -1,6 +1,7 @@
 """Tests of lowrank.regression.linf_lstsq and linf_sketch_size."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lowrank.exceptions import LowrankWarning
 from lowrank.regression import linf_lstsq, linf_sketch_size, lstsq
 from lowrank.testing import lstsq_problem
 
@@ -92,9 +94,37 @@ def test_guarantee_labels():
 
 def test_exact_fallback_when_sketch_not_smaller():
     P = lstsq_problem(300, 10, rng=0)
-    res = linf_lstsq(P.A, P.b, eps=0.1)
+    with pytest.warns(LowrankWarning, match="solved exactly"):
+        res = linf_lstsq(P.A, P.b, eps=0.1)
     assert res.sketch == "exact" and res.guarantee == "exact" and res.sketch_size == 300
+    assert "more than half of n" in res.message
     np.testing.assert_allclose(res.x, lstsq(P.A, P.b, method="direct").x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sketch_size, exact", [(150, False), (151, True)])
+def test_direct_solve_above_half_of_n(sketch_size, exact):
+    # a sketch of more than n / 2 rows costs more than the direct solve it replaces
+    P = lstsq_problem(300, 10, rng=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = linf_lstsq(P.A, P.b, sketch_size=sketch_size, rng=0)
+    assert (res.guarantee == "exact") is exact
+    assert any(issubclass(w.category, LowrankWarning) for w in caught) is exact
+    if not exact:
+        assert res.sketch_size == 150 and "sketch-and-solve" in res.message
+
+
+def test_dense_sketch_is_applied_in_chunks_without_changing_s():
+    # S is drawn in chunks of at most 2^20 entries; the product equals the explicit S
+    from lowrank.sketch import GaussianSketch, RademacherSketch
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((5000, 3))
+    for cls in (GaussianSketch, RademacherSketch):
+        S = cls(700, 5000, rng=1)  # 700 x 2048 blocks: several row chunks each
+        np.testing.assert_allclose(S @ A, S.todense() @ A, rtol=1e-10, atol=1e-10)
+        Y = rng.standard_normal((700, 2))
+        np.testing.assert_allclose(S.T @ Y, S.todense().T @ Y, rtol=1e-10, atol=1e-10)
 
 
 def test_reports_bound_and_residual():
