@@ -43,6 +43,11 @@ _STALL = 1e-3
 # A sweep of exact updates may raise the objective by rounding only.
 _ROUNDING_RISE = 1e-12
 _SOLVER_TOL_FLOOR = 1e-12
+# The columns of CompletionResult.history, in the order of the per-sweep rows.
+_HISTORY = ("residual", "objective", "validation_rmse", "solver_tol", "mean_inner_steps",
+            "max_inner_steps", "exact_rows", "cg_fraction", "rescued_rows", "work",
+            "sweep_time", "time")
+_CG_ROWS = ("auto", "all")
 # to_dense() refuses to build more entries than this.
 _MAX_DENSE = 10**8
 
@@ -72,7 +77,9 @@ class CompletionResult(Result):
         ``validation_rmse`` (NaN without validation data), ``solver_tol``,
         ``mean_inner_steps`` and ``max_inner_steps`` (CG steps over the rows solved by CG;
         0 when none was), ``exact_rows`` (rows and columns solved exactly: all of them for
-        the exact method and the first robust half-sweep), ``rescued_rows`` (numerically
+        the exact method and the first robust half-sweep), ``cg_fraction`` (the share of
+        the rows and columns with observations whose update CG solved; 0 for the exact
+        method), ``rescued_rows`` (numerically
         singular rows given a tiny ridge), ``work`` (the sweep's cost in multiply-adds:
         ``2 k |O_i| (1 + s_i)`` for a row solved by ``s_i`` CG steps, ``k^2 |O_i| + k^3/3``
         for an exact row (``|O_i|^2 k + |O_i|^3 / 3`` in the dual form used when
@@ -142,7 +149,8 @@ def _index_array(values, name, bound):
 
 def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxiter=100,
            tol=1e-10, regularization=0.0, weighting="uniform", preconditioner="qr",
-           max_cg_steps=None, validation=None, split=False, clip=None, duplicates="error", rng=None,
+           max_cg_steps=None, cg_rows="auto", validation=None, split=False, clip=None,
+           duplicates="error", rng=None,
            callback=None, check_finite=True):
     r"""Complete a partially observed matrix by alternating minimization.
 
@@ -207,6 +215,15 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
         ``max(5, rank // 4)`` with ``"qr"``: past it, forming the row's Gram matrix is
         cheaper; ``max(20, rank // 4)`` with ``"sketch"``, whose preconditioned systems
         contract by only about 1/2 per step).
+    cg_rows : {"auto", "all"}
+        Robust method with ``preconditioner="qr"``: ``"auto"`` (default) solves a row
+        exactly whenever the cost rule predicts its Cholesky solve cheaper than its CG
+        steps (see Notes: "Which rows use CG"), a hybrid that costs what the exact method
+        does at small ``rank``; ``"all"`` runs CG on every row with observations (an
+        exact solve only after ``max_cg_steps`` steps or a breakdown), the paper's
+        algorithm, whose sweep cost grows like ``|O| k``.  The share of rows CG solved
+        is ``history["cg_fraction"]``.  (``preconditioner="sketch"`` and device inputs
+        always try CG on every row.)
     validation : (rows, cols, values), optional
         Held-out entries; their RMSE is recorded per sweep in ``history``.
     split : bool
@@ -326,6 +343,7 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     lam = check_real(regularization, "regularization", low=0.0)
     weighting = check_option(weighting, "weighting", _WEIGHTINGS)
     preconditioner = check_option(preconditioner, "preconditioner", _PRECONDITIONERS)
+    by_cost = check_option(cg_rows, "cg_rows", _CG_ROWS) == "auto"
     if max_cg_steps is None:
         max_steps = max(5 if preconditioner == "qr" else 20, rank // 4)
     else:
@@ -353,7 +371,7 @@ def altmin(observed, rank, *, shape=None, method="robust", solver_tol=1e-3, maxi
     rng = check_rng(rng)
     return _Solver(obs, rank, method, solver_tol, maxiter, tol, lam, weighting == "frequency",
                    preconditioner, max_steps, held_out, callback, bool(split),
-                   clip).run(rng)
+                   clip, by_cost).run(rng)
 
 
 def _device_input(observed, shape, check_finite):
@@ -429,9 +447,7 @@ def _device_altmin(device, rank, method, solver_tol, maxiter, tol, lam, weighted
         xp, sides, shape, rank, method, solver_tol, maxiter, tol, lam, weighted, max_steps,
         check_rng(rng), callback, vals.dtype, _TIGHTEN, _STALL, _SOLVER_TOL_FLOOR,
         _ROUNDING_RISE)
-    names = ("residual", "objective", "validation_rmse", "solver_tol", "mean_inner_steps",
-             "max_inner_steps", "exact_rows", "rescued_rows", "work", "sweep_time", "time")
-    history = make_history(**{k: [r[i] for r in rows_h] for i, k in enumerate(names)})
+    history = make_history(**{k: [r[i] for r in rows_h] for i, k in enumerate(_HISTORY)})
     return CompletionResult(U=U, V=V, rank=rank, method=method, regularization=lam,
                             converged=converged, n_iter=len(rows_h), history=history,
                             message=message)
@@ -475,7 +491,7 @@ class _Solver:
     """State of one :func:`altmin` run."""
 
     def __init__(self, obs, rank, method, solver_tol, maxiter, tol, lam, weighted,
-                 preconditioner, max_steps, held_out, callback, split, clip):
+                 preconditioner, max_steps, held_out, callback, split, clip, by_cost):
         self.obs = obs
         self.rank = rank
         self.method = method
@@ -485,6 +501,7 @@ class _Solver:
         self.lam = lam
         self.weighted = weighted
         self.max_steps = max_steps
+        self.by_cost = by_cost
         self.held_out = held_out
         self.callback = callback
         self.dtype = obs.dtype
@@ -552,9 +569,7 @@ class _Solver:
         if not converged and message != "stopped by callback":
             warnings.warn(f"altmin: {message} (residual {rows[-1][0]:.3e} > tol={self.tol:g})",
                           ConvergenceWarning, stacklevel=3)
-        names = ("residual", "objective", "validation_rmse", "solver_tol", "mean_inner_steps",
-                 "max_inner_steps", "exact_rows", "rescued_rows", "work", "sweep_time", "time")
-        history = make_history(**{k: [r[i] for r in rows] for i, k in enumerate(names)})
+        history = make_history(**{k: [r[i] for r in rows] for i, k in enumerate(_HISTORY)})
         U, V = U * self.root, V * self.root
         return CompletionResult(U=U, V=V, rank=self.rank, method=self.method,
                                 regularization=self.lam, converged=converged,
@@ -573,8 +588,9 @@ class _Solver:
             ptr, idx, vals = part.col_ptr, part.col_rows, part.col_vals
         if self.method == "exact" or cold:
             return self._exact_update(ptr, idx, vals, F, X, steps)
-        if self.preconditioner == "qr" and self.kernels.exact_is_cheaper_everywhere(
-                ptr, self.rank, tau, self.max_steps):
+        if (self.preconditioner == "qr" and self.by_cost
+                and self.kernels.exact_is_cheaper_everywhere(ptr, self.rank, tau,
+                                                             self.max_steps)):
             # every row's Gram matrix is cheaper than its CG steps: no QR needed
             return self._exact_update(ptr, idx, vals, F, X, steps)
         if self.preconditioner == "sketch":
@@ -593,7 +609,7 @@ class _Solver:
         self.kernels.solve_rows_cg(ptr, idx, vals, np.ascontiguousarray(Q), self.lam_scaled,
                                    self.weighted, np.ascontiguousarray(P),
                                    np.ascontiguousarray(Pinv), W, tau,
-                                   self.max_steps, row_steps)
+                                   self.max_steps, row_steps, self.by_cost)
         steps.append((row_steps, np.diff(ptr), "qr"))
         return np.ascontiguousarray(W @ Rinv.T)
 
@@ -656,6 +672,8 @@ class _Solver:
         work = sum(self._work(s, c.astype(np.float64), kind) for s, c, kind in steps)
         cg = all_steps[all_steps >= 0]
         exact_rows = int(np.sum(all_steps < 0))
+        observed = int(sum(np.count_nonzero(c) for _, c, _ in steps))
+        cg_fraction = cg.size / observed if observed else 0.0
         rescued = int(np.sum((all_steps == -2) | (all_steps == -4)))
         mean = float(cg.mean()) if cg.size else 0.0
         top = float(cg.max()) if cg.size else 0.0
@@ -667,7 +685,7 @@ class _Solver:
         with np.errstate(over="ignore"):
             objective = float(np.float64(objective) * self.scale * self.scale)
         return (residual, objective, rmse, tau if self.method == "robust" else 0.0, mean, top,
-                exact_rows, rescued, work, sweep_time, elapsed)
+                exact_rows, cg_fraction, rescued, work, sweep_time, elapsed)
 
 
 def _scaled(obs):

@@ -288,5 +288,7 @@ def _history_row(residual, objective, tau, counts, k, sweep_time, elapsed):
                                  np.where(c > 0, k * k * c + k**3 / 3.0, 0.0))))
     cg = steps[(steps >= 0)]
     exact_rows = int(np.sum((steps < 0) & (c > 0)))
+    observed = int(np.count_nonzero(c))
     return (residual, objective, math.nan, tau, float(cg.mean()) if cg.size else 0.0,
-            float(cg.max()) if cg.size else 0.0, exact_rows, 0, work, sweep_time, elapsed)
+            float(cg.max()) if cg.size else 0.0, exact_rows,
+            cg.size / observed if observed else 0.0, 0, work, sweep_time, elapsed)

@@ -636,3 +636,37 @@ def test_array_namespace_dense_nan_input_and_errors():
     with pytest.raises(ValueError, match="within shape"):
         altmin((xs.asarray(rows + 100), xs.asarray(cols), xs.asarray(vals)), 2,
                shape=M.shape)
+
+
+# ------------------------------------------------------------- forced CG (cg_rows)
+
+
+@pytest.mark.parametrize("cond", [1.0, 10.0])
+def test_cg_rows_all_runs_cg_and_matches_exact(cond):
+    # At k = 5 the cost rule solves every row exactly (the hybrid equals the exact method);
+    # cg_rows="all" must run CG on the rows and still recover M.
+    M, obs = planted(200, 150, 5, 3, cond=cond, seed=3)
+    hybrid = altmin(obs, 5, shape=M.shape, rng=0)
+    forced = altmin(obs, 5, shape=M.shape, cg_rows="all", rng=0)
+    exact = altmin(obs, 5, shape=M.shape, method="exact", rng=0)
+    assert np.all(hybrid.history["cg_fraction"] == 0.0)
+    assert np.all(exact.history["cg_fraction"] == 0.0)
+    assert np.max(forced.history["cg_fraction"][1:]) > 0.9
+    assert np.max(forced.history["mean_inner_steps"]) > 0
+    assert forced.converged and exact.converged
+    assert rel_error(forced, M) <= 1e-6 and rel_error(exact, M) <= 1e-6
+    assert not np.array_equal(forced.U, exact.U)  # different paths, same answer
+
+
+def test_cg_fraction_is_a_share_of_the_observed_rows():
+    M, obs = planted(120, 100, 3, 3, seed=1)
+    res = altmin(obs, 3, shape=M.shape, cg_rows="all", rng=0)
+    frac = res.history["cg_fraction"]
+    assert np.all((frac >= 0) & (frac <= 1))
+    assert frac[0] < 1  # the first half-sweep (V from zero) is exact
+
+
+def test_cg_rows_bad_option():
+    M, obs = planted(40, 30, 2, 3, seed=0)
+    with pytest.raises(ValueError, match="`cg_rows`"):
+        altmin(obs, 2, shape=M.shape, cg_rows="some")
