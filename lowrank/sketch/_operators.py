@@ -428,12 +428,11 @@ class SparseSignSketch(SketchOperator):
         # A gather of the rows of A in bucket order, then a sum per bucket by the
         # difference of prefix sums (the array API has no scatter-add).
         src, sgn, starts, ends = self._bucket_segments()
-        dev = device_of(A)
-        G = xp.take(A, xp.asarray(src, device=dev), axis=0)
-        G = G * xp.asarray(sgn, dtype=A.dtype, device=dev)[:, None]
+        G = xp.take(A, from_host(xp, src, A), axis=0)
+        G = G * from_host(xp, sgn, A, dtype=A.dtype)[:, None]
         C = xp.cumulative_sum(G, axis=0, include_initial=True)
-        Y = xp.take(C, xp.asarray(ends, device=dev), axis=0) - xp.take(
-            C, xp.asarray(starts, device=dev), axis=0)
+        Y = xp.take(C, from_host(xp, ends, A), axis=0) - xp.take(
+            C, from_host(xp, starts, A), axis=0)
         return Y * self._scale
 
     def _bucket_segments(self):
@@ -472,11 +471,10 @@ class SparseSignSketch(SketchOperator):
                 X = sparse_sign_adjoint(self.rows, self.signs, Y, max(1, self.n // 4096))
             X *= Y.dtype.type(self._scale)
             return X
-        dev = device_of(Y)
         k = self.nnz_per_column
-        G = xp.take(Y, xp.asarray(self.rows.reshape(-1), device=dev), axis=0)
+        G = xp.take(Y, from_host(xp, self.rows.reshape(-1), Y), axis=0)
         G = xp.reshape(G, (self.n, k, Y.shape[1]))
-        signs = xp.asarray(self.signs, dtype=Y.dtype, device=dev)
+        signs = from_host(xp, self.signs, Y, dtype=Y.dtype)
         return xp.sum(G * signs[:, :, None], axis=1) * self._scale
 
 
