@@ -40,7 +40,7 @@ PUBLIC_NAMES = {
     },
     "lowrank.testing": {
         "adjoint_test", "assert_orthonormal", "low_rank_matrix", "lstsq_problem",
-        "observation_mask", "sparse_corruption",
+        "observation_mask", "sparse_corruption", "graded_spd_matrix",
     },
     "lowrank.completion": {"altmin", "CompletionResult"},
     "lowrank.experiments": {"FIGURES"},
@@ -199,6 +199,8 @@ def test_import_is_cheap():
     modules = set(json.loads(out.stdout))
     assert "lowrank" in modules
     assert not any(m == "matplotlib" or m.startswith("matplotlib.") for m in modules)
+    # hypothesis is a test-time dependency: only lowrank.testing.strategies imports it
+    assert "hypothesis" not in modules and "lowrank.testing.strategies" not in modules
     # No Numba kernel module is imported, so nothing is compiled at import time.
     assert "lowrank._kernels.sketch" not in modules
     assert not [m for m in modules if m.startswith("lowrank._kernels.")]

@@ -386,3 +386,80 @@ def test_adjoint_test_bad_input():
         adjoint_test(_DenseOperator(np.eye(3)), n_trials=0)
     with pytest.raises(TypeError, match="`rng`"):
         adjoint_test(_DenseOperator(np.eye(3)), rng="seed")
+
+
+# ------------------------------------------------------------------ strategies
+
+from hypothesis import settings  # noqa: E402
+
+from lowrank.testing import graded_spd_matrix  # noqa: E402
+from lowrank.testing import strategies as lst  # noqa: E402
+
+
+@given(case=lst.low_rank_matrices(max_size=30, max_rank=4, max_cond=1e4, max_coherence=3.0))
+def test_low_rank_strategy_plants_the_rank_and_condition(case):
+    s = np.linalg.svd(case.matrix, compute_uv=False)
+    k = case.rank
+    assert 1 <= k <= min(case.matrix.shape)
+    assert s[k - 1] > 1e-8 * s[0]
+    assert s[k:].sum() <= 1e-10 * s[0] * max(1, s.size - k)
+    if k > 1:  # a rank-1 spectrum is a single value
+        assert s[0] / s[k - 1] == pytest.approx(case.cond, rel=1e-6)
+    rebuilt = low_rank_matrix(case.matrix.shape, k, cond=case.cond, coherence=case.coherence,
+                              rng=case.seed)
+    np.testing.assert_array_equal(case.matrix, rebuilt)
+
+
+@given(P=lst.lstsq_problems(max_rows=120, max_cols=6, max_cond=1e6))
+def test_lstsq_strategy_gives_a_known_solution(P):
+    n, d = P.A.shape
+    assert n >= d
+    np.testing.assert_allclose(P.A.T @ (P.A @ P.x - P.b), 0.0,
+                               atol=1e-8 * np.linalg.norm(P.A, 2) * np.linalg.norm(P.b))
+
+
+@given(case=lst.observation_sets(empty_rows=True, duplicates=True))
+def test_observation_strategy_values_match_the_planted_matrix(case):
+    m, n = case.shape
+    assert np.all((0 <= case.rows) & (case.rows < m) & (0 <= case.cols) & (case.cols < n))
+    np.testing.assert_array_equal(case.values, case.matrix[case.rows, case.cols])
+
+
+@settings(max_examples=10)
+@given(case=lst.observation_sets(duplicates=True, max_size=20, max_rank=2))
+def test_observation_strategy_draws_duplicates_when_asked(case):
+    pairs = case.rows.astype(np.int64) * case.shape[1] + case.cols
+    assert np.unique(pairs).size <= pairs.size
+
+
+@given(A=lst.graded_spd_matrices(max_size=20))
+def test_graded_strategy_is_symmetric_positive_definite(A):
+    assert np.array_equal(A, A.T)
+    d = np.sqrt(np.diag(A))
+    # the scaled matrix D^-1 A D^-1 is well conditioned although A may not be
+    assert np.linalg.cond(A / d[:, None] / d[None, :]) <= 1e3 * 1.01
+    np.linalg.cholesky(A)
+
+
+@given(E=lst.sparse_corruptions((12, 9), max_fraction=0.3))
+def test_corruption_strategy_is_sparse(E):
+    assert E.shape == (12, 9)
+    assert np.count_nonzero(E) <= round(0.3 * E.size)
+
+
+def test_graded_spd_matrix_bad_input():
+    with pytest.raises(ValueError, match="`grading`"):
+        graded_spd_matrix(4, grading=0.0)
+    with pytest.raises(ValueError, match="`cond`"):
+        graded_spd_matrix(4, cond=0.5)
+    with pytest.raises(ValueError, match="`n`"):
+        graded_spd_matrix(0)
+
+
+def test_graded_spd_matrix_reference():
+    A = graded_spd_matrix(8, grading=1e-6, cond=5.0, rng=1)
+    d = np.geomspace(1.0, 1e-6, 8)
+    B = A / d[:, None] / d[None, :]
+    w = np.linalg.eigvalsh(B)
+    assert w.max() / w.min() == pytest.approx(5.0, rel=1e-6)
+    assert graded_spd_matrix(8, grading=1e-6, rng=1, dtype=np.float32).dtype == np.float32

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lowrank.completion import CompletionResult, altmin
 from lowrank.exceptions import ConvergenceWarning
 from lowrank.testing import low_rank_matrix, observation_mask
+from lowrank.testing.strategies import observation_sets
 
 
 def planted(m, n, k, per_row, *, cond=1.0, seed=0, dtype=np.float64):
@@ -670,3 +671,23 @@ def test_cg_rows_bad_option():
     M, obs = planted(40, 30, 2, 3, seed=0)
     with pytest.raises(ValueError, match="`cg_rows`"):
         altmin(obs, 2, shape=M.shape, cg_rows="some")
+
+
+@pytest.mark.filterwarnings("ignore::lowrank.exceptions.ConvergenceWarning")  # maxiter=5
+@settings(max_examples=8)
+@given(case=observation_sets(max_size=30, max_rank=2, samples_per_row=(3.0, 4.0),
+                             empty_rows=True, duplicates=True))
+def test_duplicates_and_empty_rows_from_the_strategy(case):
+    # lowrank.testing.strategies: duplicated observations (same value) are merged by
+    # duplicates="mean" exactly as if given once; rows without observations get a zero
+    # factor under a ridge, never NaN
+    pairs = np.unique(case.rows.astype(np.int64) * case.shape[1] + case.cols)
+    rows, cols = np.divmod(pairs, case.shape[1])
+    kwargs = dict(shape=case.shape, regularization=1e-6, maxiter=5, tol=0.0, rng=0)
+    merged = altmin((case.rows, case.cols, case.values), case.rank, duplicates="mean",
+                    **kwargs)
+    once = altmin((rows, cols, case.matrix[rows, cols]), case.rank, **kwargs)
+    np.testing.assert_allclose(merged.U, once.U, rtol=1e-10, atol=1e-12)
+    assert np.all(np.isfinite(merged.U)) and np.all(np.isfinite(merged.V))
+    empty = np.setdiff1d(np.arange(case.shape[0]), rows)
+    assert np.all(merged.U[empty] == 0.0)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lowrank.exceptions import ConvergenceWarning
 from lowrank.regression import lstsq
 from lowrank.testing import lstsq_problem
+from lowrank.testing.strategies import lstsq_problems
 
 ITERATIVE = ["sketch_and_precondition", "iterative_sketching"]
 ALL_METHODS = ["direct", "sketch_and_solve", *ITERATIVE]
@@ -440,3 +441,12 @@ def test_blocked_transpose_product_matches_blas(dtype):
     tol = 1e-4 if dtype == np.float32 else 1e-12
     assert g.dtype == dtype
     np.testing.assert_allclose(g, ref, rtol=0, atol=tol * np.abs(ref).max())
+
+
+@given(P=lstsq_problems(min_rows=40, max_rows=300, max_cols=10, max_cond=1e6))
+def test_sketch_and_precondition_solves_strategy_problems(P):
+    # lowrank.testing.strategies: known solutions over a range of shapes, conditioning
+    # and residual sizes
+    res = lstsq(P.A, P.b, method="sketch_and_precondition", rng=0)
+    assert res.converged
+    assert np.linalg.norm(res.x - P.x) <= 1e-6 * np.linalg.norm(P.x) + 1e-12

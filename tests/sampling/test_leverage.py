@@ -9,6 +9,7 @@ from sampling_reference import reference_leverage, to_numpy
 
 from lowrank.sampling import leverage_scores
 from lowrank.testing import low_rank_matrix
+from lowrank.testing.strategies import low_rank_matrices
 
 
 @st.composite
@@ -228,3 +229,12 @@ def test_sketch_as_tall_as_the_matrix_is_exact():
     res = leverage_scores(A, method="sketched", rng=0)  # default sketch size >= n
     assert res.method == "exact"
     np.testing.assert_allclose(res.scores, reference_leverage(A), atol=1e-12)
+
+
+@given(case=low_rank_matrices(max_size=40, max_rank=5, max_cond=1e6, max_coherence=4.0))
+def test_planted_low_rank_scores_sum_to_the_planted_rank(case):
+    # lowrank.testing.strategies: a rank-k matrix, wide or tall, any conditioning
+    res = leverage_scores(case.matrix)
+    assert res.rank == case.rank
+    assert res.scores.sum() == pytest.approx(case.rank, rel=1e-8)
+    np.testing.assert_allclose(res.scores, reference_leverage(case.matrix), atol=1e-8)

@@ -7,21 +7,25 @@ of randomized algorithms:
 - :func:`lstsq_problem`: an ill-conditioned least-squares problem with a known solution;
 - :func:`sparse_corruption`: a sparse matrix of outliers;
 - :func:`observation_mask`: uniformly sampled entries for matrix completion;
+- :func:`graded_spd_matrix`: a symmetric positive definite ``D B D`` with graded scales;
+- :mod:`lowrank.testing.strategies`: hypothesis strategies built on these (imported only
+  when used, so hypothesis stays a test-time dependency);
 - :func:`assert_orthonormal`, :func:`adjoint_test`: checks.
 """
 
 
 import numpy as np
 
-from ._result import Result
-from ._rng import check_rng
-from ._validation import check_dtype_arg, check_int, check_option, check_real, check_shape
+from .._result import Result
+from .._rng import check_rng
+from .._validation import check_dtype_arg, check_int, check_option, check_real, check_shape
 
 __all__ = [
     "LstsqProblem",
     "adjoint_test",
     "assert_orthonormal",
     "coherence",
+    "graded_spd_matrix",
     "low_rank_matrix",
     "lstsq_problem",
     "observation_mask",
@@ -255,6 +259,52 @@ def observation_mask(shape, n_observed, *, rng=None):
     mask = np.zeros(m * n, dtype=bool)
     mask[rng.choice(m * n, size=n_observed, replace=False)] = True
     return mask.reshape(m, n)
+
+
+def graded_spd_matrix(n, *, grading=1e-8, cond=10.0, rng=None, dtype=np.float64):
+    """A graded symmetric positive definite matrix ``A = D B D``.
+
+    ``B`` is SPD with condition number ``cond`` (Haar eigenvectors, geometric spectrum)
+    and ``D = diag(d)`` with ``d`` geometric from 1 to ``grading``, so ``cond(A)`` is
+    about ``cond / grading**2`` while ``A`` is determined to high *relative* accuracy by
+    its entries: the test matrices on which Jacobi methods are far more accurate than
+    QR-based eigensolvers (Demmel and Veselic 1992).
+
+    Parameters
+    ----------
+    n : int
+        Order, ``n >= 1``.
+    grading : float
+        The smallest scale, ``0 < grading <= 1``.
+    cond : float
+        Condition number of ``B``, ``>= 1``.
+    rng : None, int, SeedSequence, BitGenerator or Generator
+        Source of randomness.
+    dtype : float32 or float64
+
+    Returns
+    -------
+    ndarray (n, n)
+        Exactly symmetric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank.testing import graded_spd_matrix
+    >>> A = graded_spd_matrix(6, grading=1e-6, rng=0)
+    >>> bool(np.all(A == A.T)), bool(np.all(np.linalg.eigvalsh(A) > 0))
+    (True, True)
+    """
+    n = check_int(n, "n", low=1)
+    grading = check_real(grading, "grading", low=0.0, high=1.0, low_open=True)
+    cond = check_real(cond, "cond", low=1.0)
+    rng = check_rng(rng)
+    Q = orthonormal_matrix(n, n, rng=rng)
+    B = (Q * np.geomspace(1.0, 1.0 / cond, n)) @ Q.T
+    d = np.geomspace(1.0, grading, n)
+    A = d[:, None] * B * d[None, :]
+    A = (A + A.T) / 2
+    return A.astype(check_dtype_arg(dtype) or np.float64)
 
 
 def assert_orthonormal(Q, *, atol=None):
