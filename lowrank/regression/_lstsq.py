@@ -11,7 +11,7 @@ import numpy as np
 import scipy.linalg
 
 from .. import _kernels
-from .._backend import host_dtype, is_numpy_namespace, is_sparse, norm
+from .._backend import host_dtype, is_numpy_namespace, is_sparse, norm, to_host
 from .._linalg import cholesky_upper, numerical_rank, qr_r, triangular_solve
 from .._result import IterationLog, Result, make_history
 from .._rng import check_rng
@@ -42,21 +42,25 @@ class LstsqResult(Result):
 
     Attributes
     ----------
-    x : array (d,)
-        The computed solution, in the namespace and float dtype of the data.
-    residual_norm : float
-        ``||A x - b||`` recomputed from ``x``.
+    x : array (d,) or (d, k)
+        The computed solution, in the namespace and float dtype of the data (one column
+        per column of a 2-D ``b``).
+    residual_norm : float or ndarray (k,)
+        ``||A x - b||`` recomputed from ``x`` (per column for a 2-D ``b``).
     n_iter : int
-        Iterations of the iterative phase (0 for direct and sketch-and-solve).
+        Iterations of the iterative phase (0 for direct and sketch-and-solve), summed
+        over the columns of a 2-D ``b``.
     converged : bool
-        Whether the stopping test was met (always True for non-iterative methods).
+        Whether the stopping test was met (always True for non-iterative methods); for a
+        2-D ``b``, by every column.
     history : dict of ndarray
         Per iteration: ``residual`` (estimate of ``||A x_k - b||``), ``backward_error``
         (LSQR steps: the normwise backward-error estimate
         ``||M^T A^T r_k|| / (||A M|| ||r_k||)`` of the preconditioned problem; NaN for
         iterative-sketching steps), ``relative_step`` (iterative-sketching steps: the
         estimate ``||A (x_k - x_{k-1})|| / ||r_k||``; NaN for LSQR steps) and ``time``
-        (seconds since the start of the iterative phase).
+        (seconds since the start of the iterative phase); for a 2-D ``b`` the columns'
+        iterations one after the other, with ``column`` (the column index) per row.
     method : str
         The method that ran (``"auto"`` resolved).
     message : str
@@ -66,6 +70,8 @@ class LstsqResult(Result):
     preconditioner : str
         ``"cholesky_qr"``, ``"sketch_qr"``, ``"sketch_svd"`` (rank-deficient sketch) or
         ``"none"``.
+    column_converged : ndarray of bool (k,) or None
+        For a 2-D ``b`` solved iteratively: whether each column converged; else None.
     """
 
     x: object
@@ -77,6 +83,7 @@ class LstsqResult(Result):
     message: str = ""
     sketch_size: int | None = None
     preconditioner: str = "none"
+    column_converged: object = None
 
 
 class _Preconditioner:
@@ -93,7 +100,7 @@ class _Preconditioner:
 
     def apply(self, z):
         if self.kind == "sketch_svd":
-            return self.V @ (z / self.s)
+            return self.V @ (z / (self.s if z.ndim == 1 else self.s[:, None]))
         y = triangular_solve(self.xp, self.R, z)
         return y if self.X is None else self.X @ y
 
@@ -155,8 +162,10 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
     A : (n, d) array or sparse matrix
         The data.  Dense NumPy, SciPy sparse, CuPy (dense or sparse) or any array API
         array.  Sketching methods need ``n >= d``.
-    b : (n,) array
-        Right-hand side, in the namespace of ``A``.
+    b : (n,) or (n, k) array
+        Right-hand side(s), in the namespace of ``A``.  The ``k`` columns of a 2-D ``b``
+        share one sketch of ``[A b]``, one QR and one preconditioner; the iterative phase
+        then runs column by column (each with its own stopping test and ``maxiter``).
     method : {"auto", "direct", "sketch_and_solve", "sketch_and_precondition", \
 "iterative_sketching"}
         - ``"direct"``: LAPACK ``gelsd`` (minimum-norm solution; SciPy sparse ``A`` is
@@ -259,7 +268,7 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
     """
     A, xp = check_matrix(A, "A", check_finite=check_finite)
     n, d = A.shape
-    b, xp_b = check_vector(b, "b", n, check_finite=check_finite)
+    b, xp_b = check_vector(b, "b", n, check_finite=check_finite, allow_matrix=True)
     if xp_b is not xp and not (is_numpy_namespace(xp) and is_numpy_namespace(xp_b)):
         raise TypeError("`A` and `b` must belong to the same array namespace.")
     method = check_option(method, "method", METHODS)
@@ -288,6 +297,9 @@ def lstsq(A, b, *, method="auto", sketch="sparse_sign", sketch_size=None, tol=1e
         result = _direct(xp, A, b)
     elif method == "sketch_and_solve":
         result = _sketch_and_solve(xp, A, b, sketch, sketch_size, rng)
+    elif b.ndim == 2:
+        result = _solve_columns(xp, A, b, method, auto, sketch, sketch_size, tol, maxiter,
+                                rng, callback, preconditioner)
     elif auto and method == "iterative_sketching":
         result = _auto_dense(xp, A, b, sketch, sketch_size, tol, maxiter, rng, callback,
                              preconditioner)
@@ -339,14 +351,73 @@ def _auto_dense(xp, A, b, kind, sketch_size, tol, maxiter, rng, callback, precon
     iteration) when the sketch's R says cond(A) <= 1e9, otherwise by the backward
     stable sketch-preconditioned Cholesky QR + LSQR, reusing the same sketch."""
     factor = _sketch_factor(xp, A, b, kind, sketch_size, rng)
-    M = factor[0]
-    if M.kind == "sketch_qr" and preconditioner != "cholesky_qr":
-        a_norm, s_min = M.singular_values()
-        if a_norm <= _AUTO_ITERATIVE_MAX_COND * s_min:
-            return _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter or 200,
-                                        rng, callback, factor=factor)
+    if _prefers_iterative(factor[0], preconditioner):
+        return _iterative_sketching(xp, A, b, kind, sketch_size, tol, maxiter or 200,
+                                    rng, callback, factor=factor)
     return _sketch_and_precondition(xp, A, b, kind, sketch_size, tol, maxiter or 100, rng,
                                     callback, preconditioner != "sketch", factor=factor)
+
+
+def _prefers_iterative(M, preconditioner):
+    """Whether method="auto" continues by iterative sketching after the sketch ``M``."""
+    if M.kind != "sketch_qr" or preconditioner == "cholesky_qr":
+        return False
+    a_norm, s_min = M.singular_values()
+    return a_norm <= _AUTO_ITERATIVE_MAX_COND * s_min
+
+
+def _solve_columns(xp, A, B, method, auto, kind, sketch_size, tol, maxiter, rng, callback,
+                   preconditioner):
+    """Several right-hand sides (the columns of ``B``) by an iterative method: one sketch
+    of ``[A B]``, one QR and one preconditioner (its Cholesky QR refinement included)
+    shared by every column, then the iterative phase column by column."""
+    M, Z0 = _sketch_factor(xp, A, B, kind, sketch_size, rng)
+    iterative = method == "iterative_sketching" and (not auto
+                                                     or _prefers_iterative(M, preconditioner))
+    if not iterative:
+        refine = preconditioner == "cholesky_qr" or (preconditioner == "auto"
+                                                      and not is_sparse(A))
+        if refine and M.kind == "sketch_qr":
+            refined = _cholesky_qr_refine(xp, A, B, M)
+            if refined is not None:
+                M, Z0 = refined
+    results = []
+    for j in range(B.shape[1]):
+        factor = (M, Z0[:, j])
+        if iterative:
+            res = _iterative_sketching(xp, A, B[:, j], kind, sketch_size, tol,
+                                       maxiter or 200, rng, callback, factor=factor)
+        else:
+            res = _sketch_and_precondition(xp, A, B[:, j], kind, sketch_size, tol,
+                                           maxiter or 100, rng, callback, False,
+                                           factor=factor)
+        results.append(res)
+    return _merge_columns(xp, results)
+
+
+def _merge_columns(xp, results):
+    """One :class:`LstsqResult` from the results of the single columns."""
+    first = results[0]
+    offset, times = 0.0, []
+    for r in results:  # each column's clock continues the previous one's
+        times.append(np.asarray(r.history["time"]) + offset)
+        offset = times[-1][-1] if times[-1].size else offset
+    history = {key: np.concatenate([r.history[key] for r in results])
+               for key in first.history if key != "time"}
+    history["column"] = np.concatenate([np.full(len(r.history["time"]), j, dtype=float)
+                                        for j, r in enumerate(results)])
+    history["time"] = np.concatenate(times)
+    failed = [(j, r) for j, r in enumerate(results) if not r.converged]
+    message = (f"{failed[0][1].message} (column {failed[0][0]}, "
+               f"{len(failed)} of {len(results)} columns not converged)" if failed
+               else f"converged ({len(results)} columns)")
+    return LstsqResult(
+        x=xp.stack([r.x for r in results], axis=1),
+        residual_norm=np.asarray([r.residual_norm for r in results]),
+        n_iter=sum(r.n_iter for r in results), converged=not failed, history=history,
+        method=first.method, message=message, sketch_size=first.sketch_size,
+        preconditioner=first.preconditioner,
+        column_converged=np.asarray([r.converged for r in results]))
 
 
 def _common_dtype(xp, A, b):
@@ -359,7 +430,10 @@ def _common_dtype(xp, A, b):
 
 
 def _residual_norm(xp, A, b, x):
-    return norm(xp, b - A @ x)
+    """``||b - A x||`` (per column, as a NumPy array, for a 2-D ``b``)."""
+    if b.ndim == 1:
+        return norm(xp, b - A @ x)
+    return np.asarray(to_host(xp.linalg.vector_norm(b - A @ x, axis=0)), dtype=np.float64)
 
 
 def _direct(xp, A, b):
@@ -389,9 +463,9 @@ def _sketch_factor(xp, A, b, kind, sketch_size, rng):
     SA = S @ A
     Sb = S @ b
     d = A.shape[1]
-    # R of the QR of [SA, Sb]: its last column holds Q^T Sb, so Q is never formed.
-    Rb = qr_r(xp, xp.concat([SA, Sb[:, None]], axis=1))
-    R, z0 = Rb[:d, :d], Rb[:d, d]
+    # R of the QR of [SA, Sb]: its last columns hold Q^T Sb, so Q is never formed.
+    Rb = qr_r(xp, xp.concat([SA, Sb if Sb.ndim == 2 else Sb[:, None]], axis=1))
+    R, z0 = Rb[:d, :d], (Rb[:d, d] if Sb.ndim == 1 else Rb[:d, d:])
     diag = xp.abs(xp.linalg.diagonal(R))
     eps = float(np.finfo(host_dtype(A.dtype)).eps)
     if float(xp.min(diag)) > float(xp.max(diag)) * d * eps:
@@ -440,7 +514,7 @@ def _gram_of_product(xp, A, X, b):
         return xp.matrix_transpose(B) @ B, xp.matrix_transpose(B) @ b
     n, d = A.shape
     G = np.zeros((d, d), dtype=A.dtype)
-    c = np.zeros(d, dtype=A.dtype)
+    c = np.zeros((d, *b.shape[1:]), dtype=A.dtype)
     buf = np.empty((min(n, _GRAM_BLOCK_ROWS), d), dtype=A.dtype)
     for start in range(0, n, _GRAM_BLOCK_ROWS):
         stop = min(n, start + _GRAM_BLOCK_ROWS)
