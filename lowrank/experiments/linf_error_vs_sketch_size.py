@@ -36,6 +36,8 @@ import numpy as np
 from .._rng import check_rng
 from .._threads import single_threaded
 from .._validation import check_option
+from ..regression import linf_lstsq, lstsq
+from ..sampling import leverage_scores, sample_rows
 from ..sketch import make_sketch
 from ..testing import lstsq_problem
 
@@ -112,9 +114,8 @@ class _Instance:
 
 
 def _leverage_probabilities(A):
-    """Exact leverage scores of ``A`` (full column rank) from a thin QR, divided by d."""
-    Q = np.linalg.qr(A)[0]
-    tau = np.einsum("ij,ij->i", Q, Q)
+    """Leverage-score sampling probabilities ``tau_i / d`` (:func:`leverage_scores`)."""
+    tau = leverage_scores(A).scores
     return tau / tau.sum()
 
 
@@ -146,29 +147,41 @@ def _make_instance(panel, n, d, rng):
 
 
 def _sample_rows(Ab, probabilities, m, rng):
-    """m rows drawn i.i.d. with probabilities p_i, each rescaled by 1 / sqrt(m p_i)."""
-    idx = rng.choice(Ab.shape[0], size=m, p=probabilities)
-    return Ab[idx] / np.sqrt(m * probabilities[idx])[:, None]
+    """m rows drawn i.i.d. with probabilities p_i, each rescaled by 1 / sqrt(m p_i)
+    (:func:`sample_rows` with replacement at p = 2)."""
+    return sample_rows(Ab, probabilities, p=2, replace=True, n_samples=m, rng=rng,
+                       check_finite=False).matrix
 
 
-def _sketch_data(instance, family, m, rng):
+# Families whose sketch-and-solve linf_lstsq runs as it is (its sparse sign sketch has 4
+# nonzeros per column); the others sketch with make_sketch or sample with sample_rows.
+_LINF_LSTSQ = {"gaussian": "gaussian", "srht": "srht", "countsketch": "countsketch",
+               "sparse_sign_k4": "sparse_sign"}
+
+
+def _sketched_solution(instance, family, m, rng):
+    """The sketch-and-solve solution of one draw with an m-row sketch or sample."""
     Ab = instance.Ab
+    d = instance.x.size
+    if family.key in _LINF_LSTSQ:
+        return linf_lstsq(Ab[:, :d], Ab[:, d], sketch=_LINF_LSTSQ[family.key],
+                          sketch_size=m, rng=rng, check_finite=False).x
     n = Ab.shape[0]
     if family.kind == "uniform":
-        return _sample_rows(Ab, np.full(n, 1.0 / n), m, rng)
-    if family.kind == "leverage":
-        return _sample_rows(Ab, instance.leverage, m, rng)
-    return make_sketch(family.kind, m, n, rng=rng, **dict(family.options)) @ Ab
+        SAb = _sample_rows(Ab, np.full(n, 1.0 / n), m, rng)
+    elif family.kind == "leverage":
+        SAb = _sample_rows(Ab, instance.leverage, m, rng)
+    else:
+        SAb = make_sketch(family.kind, m, n, rng=rng, **dict(family.options)) @ Ab
+    # A rank-deficient sample (a block that was never drawn) gets the minimum-norm
+    # solution, as any user of lstsq would.
+    return lstsq(SAb[:, :d], SAb[:, d], method="direct", check_finite=False).x
 
 
 def _trial_errors(instance, family, m, rng):
     """``(R_inf, R_2)`` of one sketch-and-solve draw with an m-row sketch."""
-    SAb = _sketch_data(instance, family, m, rng)
+    err = _sketched_solution(instance, family, m, rng) - instance.x
     d = instance.x.size
-    # Least squares on the small sketched problem; a rank-deficient sample (a block that
-    # was never drawn) gets the minimum-norm solution, as any user of lstsq would.
-    x_sketch = np.linalg.lstsq(SAb[:, :d], SAb[:, d], rcond=None)[0]
-    err = x_sketch - instance.x
     return (math.sqrt(d) * float(np.max(np.abs(err))) / instance.scale,
             float(np.linalg.norm(err)) / instance.scale)
 
