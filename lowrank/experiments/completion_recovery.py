@@ -37,11 +37,15 @@ from .._threads import single_threaded
 from .._validation import check_option
 from ..completion import altmin
 from ..exceptions import ConvergenceWarning
+from ._common import prepare_figure
 from .completion_sweep_time import factor_entries, incoherent_factors, sample_entries
 
 __all__ = ["n_steps", "plot", "relative_error", "run", "to_rows"]
 
 logger = logging.getLogger(__name__)
+
+#: Size of the figure in inches.
+FIGURE_SIZE = (15, 5.2)
 
 FIGURE_ID = "F5"
 TITLE = "matrix completion: error vs sweep and recovery phase transition, robust vs exact"
@@ -341,17 +345,6 @@ def to_rows(data):
     return rows
 
 
-def _prepare_figure(fig, size=(15, 5.2)):
-    """A new Figure (no pyplot state), or ``fig`` resized."""
-    from matplotlib.figure import Figure
-
-    if fig is None:
-        return Figure(figsize=size, layout="constrained")
-    fig.set_size_inches(*size)
-    fig.set_layout_engine("constrained")
-    return fig
-
-
 def _draw_convergence(ax, data, c):
     cond = float(data["conds"][c])
     for j, method in enumerate(data["methods"]):
@@ -436,7 +429,7 @@ def plot(data, *, fig=None):
     >>> len(fig.axes)
     3
     """
-    fig = _prepare_figure(fig)
+    fig = prepare_figure(fig, FIGURE_SIZE)
     axes = fig.subplots(1, len(data["conds"]) + 1, squeeze=False)[0]
     for c in range(len(data["conds"])):
         _draw_convergence(axes[c], data, c)

@@ -50,11 +50,15 @@ from .._validation import check_int, check_option, check_real
 from ..completion import altmin, as_observations
 from ..exceptions import ConvergenceWarning
 from ..testing import orthonormal_matrix
+from ._common import prepare_figure
 
 __all__ = ["factor_entries", "fit_slope", "incoherent_factors", "n_steps", "per_row", "plot",
            "rank_ratio", "run", "sample_entries", "to_rows"]
 
 logger = logging.getLogger(__name__)
+
+#: Size of the figure in inches.
+FIGURE_SIZE = (12, 5.6)
 
 FIGURE_ID = "F4"
 TITLE = "matrix completion: time per AltMin sweep vs rank, robust vs exact"
@@ -389,17 +393,6 @@ def to_rows(data):
     return rows
 
 
-def _prepare_figure(fig, size=(12, 5.6)):
-    """A new Figure (no pyplot state), or ``fig`` resized."""
-    from matplotlib.figure import Figure
-
-    if fig is None:
-        return Figure(figsize=size, layout="constrained")
-    fig.set_size_inches(*size)
-    fig.set_layout_engine("constrained")
-    return fig
-
-
 def _regime_title(data, a):
     n, c = data["n"], int(data["per_row"][a])
     k_max = int(data["ranks"][-1])
@@ -436,7 +429,7 @@ def plot(data, *, fig=None):
     >>> len(fig.axes)
     2
     """
-    fig = _prepare_figure(fig)
+    fig = prepare_figure(fig, FIGURE_SIZE)
     axes = fig.subplots(1, len(data["regimes"]), squeeze=False)[0]
     ranks = np.asarray(data["ranks"], dtype=float)
     fit_ranks = np.asarray(data["fit_ranks"], dtype=float)

@@ -18,16 +18,14 @@ import numpy as np
 from .._rng import check_rng
 from .._threads import single_threaded
 from .._validation import check_option
+from ._common import prepare_figure
+from ._linf_trials import BLOCK_SIZE, FAMILIES, family_trials, make_instance
 from .linf_error_vs_sketch_size import (
-    BLOCK_SIZE,
     COLORS,
     DELTA,
-    FAMILIES,
+    FIGURE_SIZE,
     PANEL_TITLES,
     PANELS,
-    _family_trials,
-    _make_instance,
-    _prepare_figure,
     gaussian_rate,
     summarize,
 )
@@ -118,10 +116,10 @@ def run(scale="small", rng=0, progress=None):
             for p, (panel, panel_rng) in enumerate(
                     zip(PANELS, dim_rng.spawn(len(PANELS)), strict=True)):
                 instance_rng, sketch_rng = panel_rng.spawn(2)
-                instance = _make_instance(panel, n, d, instance_rng)
+                instance = make_instance(panel, n, d, instance_rng)
                 for f, (family, family_rng) in enumerate(
                         zip(FAMILIES, sketch_rng.spawn(len(FAMILIES)), strict=True)):
-                    r_inf[p, f, i], r_2[p, f, i] = _family_trials(
+                    r_inf[p, f, i], r_2[p, f, i] = family_trials(
                         instance, family, RATIO * d, n_trials, family_rng, progress)
     logger.info("F2 (%s) done in %.1f s", scale, time.perf_counter() - start)
     return {
@@ -190,7 +188,7 @@ def plot(data, *, fig=None):
     >>> len(fig.axes)
     4
     """
-    fig = _prepare_figure(fig)
+    fig = prepare_figure(fig, FIGURE_SIZE)
     axes = fig.subplots(2, len(data["panels"]), sharex=True, sharey="row", squeeze=False)
     dims = np.asarray(data["dims"], dtype=float)
     ratio, delta, block = data["ratio"], data["delta"], data["block_size"]

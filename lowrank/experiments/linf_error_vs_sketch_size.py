@@ -26,9 +26,7 @@ paper's rate ``sqrt(d log^3(n / delta) / m)``.  See ``papers/sketching_regressio
 (F1).
 """
 
-import dataclasses
 import logging
-import math
 import time
 
 import numpy as np
@@ -36,25 +34,21 @@ import numpy as np
 from .._rng import check_rng
 from .._threads import single_threaded
 from .._validation import check_option
-from ..regression import linf_lstsq, lstsq
-from ..sampling import leverage_scores, sample_rows
-from ..sketch import make_sketch
-from ..testing import lstsq_problem
+from ._common import prepare_figure
+from ._linf_trials import BLOCK_SIZE, FAMILIES, family_trials, make_instance
 
 __all__ = ["gaussian_rate", "n_steps", "paper_rate", "plot", "run", "summarize", "to_rows"]
 
 logger = logging.getLogger(__name__)
+
+#: Size of the figure in inches.
+FIGURE_SIZE = (12, 8.5)
 
 FIGURE_ID = "F1"
 TITLE = "l_inf error of sketch-and-solve vs sketch size"
 
 #: Failure probability of the two overlay curves, matching the top of the 5-95 % band.
 DELTA = 0.05
-#: Condition number of the generic instance.
-GENERIC_COND = 1e3
-#: Rows per column block of the adversarial instance.
-BLOCK_SIZE = 8
-
 PANELS = ("generic", "block_spike")
 PANEL_TITLES = {
     "generic": "(a) generic: Haar U, V, κ = 10³, r ⊥ range(A)",
@@ -70,24 +64,6 @@ _SCALES = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class _Family:
-    key: str
-    label: str
-    kind: str
-    options: tuple = ()
-
-
-FAMILIES = (
-    _Family("gaussian", "Gaussian", "gaussian"),
-    _Family("srht", "SRHT", "srht"),
-    _Family("countsketch", "CountSketch (sparse sign k = 1)", "countsketch"),
-    _Family("sparse_sign_k4", "sparse sign k = 4", "sparse_sign", (("nnz_per_column", 4),)),
-    _Family("sparse_sign_k8", "sparse sign k = 8", "sparse_sign", (("nnz_per_column", 8),)),
-    _Family("uniform", "uniform row sampling", "uniform"),
-    _Family("leverage", "leverage-score sampling", "leverage"),
-)
-
 #: Line colours, one per family key, shared with F2.
 COLORS = {
     "gaussian": "black",
@@ -101,97 +77,6 @@ COLORS = {
 
 # Values below this are drawn at this height on the log axes (exact recoveries give 0).
 _PLOT_FLOOR = 1e-3
-
-
-@dataclasses.dataclass(frozen=True)
-class _Instance:
-    """A least-squares instance with its exact solution, for error measurements."""
-
-    Ab: np.ndarray  # [A b], n x (d + 1): one sketch product gives S A and S b
-    x: np.ndarray  # the exact minimizer x*
-    scale: float  # ||r|| * ||A^+||, the normalization of R_inf and R_2
-    leverage: np.ndarray  # leverage-score sampling probabilities tau_i / d
-
-
-def _leverage_probabilities(A):
-    """Leverage-score sampling probabilities ``tau_i / d`` (:func:`leverage_scores`)."""
-    tau = leverage_scores(A).scores
-    return tau / tau.sum()
-
-
-def _generic_instance(n, d, rng):
-    problem = lstsq_problem(n, d, cond=GENERIC_COND, residual_norm=1.0, rng=rng)
-    A = problem.A
-    pinv_norm = 1.0 / np.linalg.svd(A, compute_uv=False)[-1]
-    return _Instance(Ab=np.column_stack([A, problem.b]), x=problem.x,
-                     scale=float(np.linalg.norm(problem.residual) * pinv_norm),
-                     leverage=_leverage_probabilities(A))
-
-
-def _block_spike_instance(n, d, block=BLOCK_SIZE):
-    if d * block >= n:
-        raise ValueError(f"the block + spike instance needs n > d * block = {d * block}; "
-                         f"got n = {n}.")
-    A = np.zeros((n, d))
-    rows = np.arange(d * block)
-    A[rows, rows // block] = 1.0 / math.sqrt(block)
-    x = np.full(d, 1.0 / math.sqrt(d))
-    b = A @ x
-    b[n - 1] = 1.0  # r = e_(n-1), outside the support of A: ||r|| = ||A^+|| = 1
-    return _Instance(Ab=np.column_stack([A, b]), x=x, scale=1.0,
-                     leverage=_leverage_probabilities(A))
-
-
-def _make_instance(panel, n, d, rng):
-    return _generic_instance(n, d, rng) if panel == "generic" else _block_spike_instance(n, d)
-
-
-def _sample_rows(Ab, probabilities, m, rng):
-    """m rows drawn i.i.d. with probabilities p_i, each rescaled by 1 / sqrt(m p_i)
-    (:func:`sample_rows` with replacement at p = 2)."""
-    return sample_rows(Ab, probabilities, p=2, replace=True, n_samples=m, rng=rng,
-                       check_finite=False).matrix
-
-
-# Families whose sketch-and-solve linf_lstsq runs as it is (its sparse sign sketch has 4
-# nonzeros per column); the others sketch with make_sketch or sample with sample_rows.
-_LINF_LSTSQ = {"gaussian": "gaussian", "srht": "srht", "countsketch": "countsketch",
-               "sparse_sign_k4": "sparse_sign"}
-
-
-def _sketched_solution(instance, family, m, rng):
-    """The sketch-and-solve solution of one draw with an m-row sketch or sample."""
-    Ab = instance.Ab
-    d = instance.x.size
-    if family.key in _LINF_LSTSQ:
-        return linf_lstsq(Ab[:, :d], Ab[:, d], sketch=_LINF_LSTSQ[family.key],
-                          sketch_size=m, rng=rng, check_finite=False).x
-    n = Ab.shape[0]
-    if family.kind == "uniform":
-        SAb = _sample_rows(Ab, np.full(n, 1.0 / n), m, rng)
-    elif family.kind == "leverage":
-        SAb = _sample_rows(Ab, instance.leverage, m, rng)
-    else:
-        SAb = make_sketch(family.kind, m, n, rng=rng, **dict(family.options)) @ Ab
-    # A rank-deficient sample (a block that was never drawn) gets the minimum-norm
-    # solution, as any user of lstsq would.
-    return lstsq(SAb[:, :d], SAb[:, d], method="direct", check_finite=False).x
-
-
-def _trial_errors(instance, family, m, rng):
-    """``(R_inf, R_2)`` of one sketch-and-solve draw with an m-row sketch."""
-    err = _sketched_solution(instance, family, m, rng) - instance.x
-    d = instance.x.size
-    return (math.sqrt(d) * float(np.max(np.abs(err))) / instance.scale,
-            float(np.linalg.norm(err)) / instance.scale)
-
-
-def _family_trials(instance, family, m, n_trials, rng, progress):
-    """R_inf and R_2 over ``n_trials`` independent sketches (one sub-stream each)."""
-    out = np.array([_trial_errors(instance, family, m, g) for g in rng.spawn(n_trials)])
-    if progress is not None:
-        progress(n_trials)
-    return out[:, 0], out[:, 1]
 
 
 def _sizes(scale):
@@ -311,11 +196,11 @@ def run(scale="small", rng=0, progress=None):
         for p, (panel, panel_rng) in enumerate(
                 zip(PANELS, root.spawn(len(PANELS)), strict=True)):
             instance_rng, sketch_rng = panel_rng.spawn(2)
-            instance = _make_instance(panel, n, d, instance_rng)
+            instance = make_instance(panel, n, d, instance_rng)
             for f, (family, family_rng) in enumerate(
                     zip(FAMILIES, sketch_rng.spawn(len(FAMILIES)), strict=True)):
                 for i, ratio_rng in enumerate(family_rng.spawn(ratios.size)):
-                    r_inf[p, f, i], r_2[p, f, i] = _family_trials(
+                    r_inf[p, f, i], r_2[p, f, i] = family_trials(
                         instance, family, int(ratios[i] * d), n_trials, ratio_rng, progress)
     logger.info("F1 (%s) done in %.1f s", scale, time.perf_counter() - start)
     return {
@@ -373,17 +258,6 @@ def to_rows(data):
     return rows
 
 
-def _prepare_figure(fig):
-    """A new 12 x 8.5 in. Figure (no pyplot state), or ``fig`` resized to it."""
-    from matplotlib.figure import Figure
-
-    if fig is None:
-        return Figure(figsize=(12, 8.5), layout="constrained")
-    fig.set_size_inches(12, 8.5)
-    fig.set_layout_engine("constrained")
-    return fig
-
-
 def _draw_family(ax, x, values, key, label):
     s = summarize(values)
     color = COLORS[key]
@@ -418,7 +292,7 @@ def plot(data, *, fig=None):
     >>> len(fig.axes)
     4
     """
-    fig = _prepare_figure(fig)
+    fig = prepare_figure(fig, FIGURE_SIZE)
     axes = fig.subplots(2, len(data["panels"]), sharex=True, squeeze=False)
     ratios = np.asarray(data["ratios"], dtype=float)
     m = np.asarray(data["sketch_sizes"], dtype=float)

@@ -48,11 +48,15 @@ from ..sampling import (
     sampling_probabilities,
     subspace_embedding_distortion,
 )
+from ._common import prepare_figure
 
 __all__ = ["make_matrix", "matrix_kind", "methods_for", "n_steps", "plot", "run",
            "sensitivities", "summarize", "to_rows"]
 
 logger = logging.getLogger(__name__)
+
+#: Size of the figure in inches.
+FIGURE_SIZE = (17, 13)
 
 FIGURE_ID = "F3"
 TITLE = "l_p subspace-embedding distortion vs expected sample count"
@@ -413,17 +417,6 @@ def to_rows(data):
     return rows
 
 
-def _prepare_figure(fig, size=(17, 13)):
-    """A new Figure (no pyplot state), or ``fig`` resized."""
-    from matplotlib.figure import Figure
-
-    if fig is None:
-        return Figure(figsize=size, layout="constrained")
-    fig.set_size_inches(*size)
-    fig.set_layout_engine("constrained")
-    return fig
-
-
 def _sensitivity_text(total, method):
     if method == "upper_bound":
         return rf"$\mathfrak{{S}} \leq {total:.3g}$ (upper bound)"
@@ -459,7 +452,7 @@ def plot(data, *, fig=None):
     >>> len(fig.axes)
     16
     """
-    fig = _prepare_figure(fig)
+    fig = prepare_figure(fig, FIGURE_SIZE)
     p_values, roles = data["p_values"], data["roles"]
     axes = fig.subplots(2 * len(roles), len(p_values), sharex=True, squeeze=False)
     ratios = np.asarray(data["ratios"], dtype=float)

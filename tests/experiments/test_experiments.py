@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from lowrank.experiments import FIGURES
+from lowrank.experiments import FIGURES, _linf_trials
 from lowrank.experiments import completion_recovery as f5
 from lowrank.experiments import completion_sweep_time as f4
 from lowrank.experiments import linf_error_vs_dimension as f2
@@ -261,16 +261,16 @@ def test_f3_to_rows(f3_data):
 def test_row_samplers_are_unbiased():
     # E[(S A)^T (S A)] = A^T A for sampling with replacement and 1/sqrt(m p_i) rescaling.
     rng = np.random.default_rng(0)
-    instance = f1._generic_instance(200, 4, rng)
+    instance = _linf_trials.generic_instance(200, 4, rng)
     A = instance.Ab[:, :4]
     for p in (instance.leverage, np.full(200, 1 / 200)):
-        gram = np.mean([(SA.T @ SA) for SA in
-                        (f1._sample_rows(A, p, 40, g) for g in rng.spawn(2000))], axis=0)
+        draws = (_linf_trials.sample_with_replacement(A, p, 40, g) for g in rng.spawn(2000))
+        gram = np.mean([SA.T @ SA for SA in draws], axis=0)
         np.testing.assert_allclose(gram, A.T @ A, atol=0.1 * np.linalg.norm(A.T @ A))
 
 
 def test_block_spike_instance():
-    instance = f1._block_spike_instance(64, 4, block=8)
+    instance = _linf_trials.block_spike_instance(64, 4, block=8)
     A, b = instance.Ab[:, :4], instance.Ab[:, 4]
     np.testing.assert_allclose(A.T @ A, np.eye(4))
     residual = b - A @ instance.x
@@ -278,7 +278,7 @@ def test_block_spike_instance():
     np.testing.assert_allclose(instance.leverage[:32], 1 / 32)
     np.testing.assert_allclose(instance.leverage[32:], 0, atol=1e-15)
     with pytest.raises(ValueError, match="n > d"):
-        f1._block_spike_instance(32, 4, block=8)
+        _linf_trials.block_spike_instance(32, 4, block=8)
 
 
 def test_f3_plot_returns_a_figure(f3_data):
