@@ -365,7 +365,7 @@ def _draw_convergence(ax, data, c):
     ax.axhline(SUCCESS, color="0.6", lw=0.8, ls=":")
     ax.set_xlabel("sweep")
     n, k = data["conv_n"], data["conv_rank"]
-    ax.set_title(f"(a) κ = {cond:g}: n = m = {n:,}, k = {k}, |Ω| = 4 n k ln n = "
+    ax.set_title(f"(a{c + 1}) κ = {cond:g}: n = m = {n:,}, k = {k}, |Ω| = 4 n k ln n = "
                  f"{data['conv_n_observed']:,}", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="upper right", fontsize=8.5)

@@ -507,3 +507,7 @@ def test_f5_plot_returns_a_figure(f5_data):
     assert all(ax.get_yscale() == "log" for ax in fig.axes[:-1])
     assert len(fig.axes[-1].get_lines()) == (f5_data["phase_ranks"].size
                                              * len(f5_data["phase_methods"]))
+    # every panel has its own label: (a1), (a2), ..., then (b)
+    labels = [ax.get_title().split(")")[0] + ")" for ax in fig.axes]
+    assert len(set(labels)) == len(labels)
+    assert labels[-1] == "(b)"
