@@ -18,6 +18,7 @@ from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 __all__ = [
     "array_namespace",
+    "column_norms",
     "device_of",
     "from_host",
     "host_dtype",
@@ -26,9 +27,13 @@ __all__ = [
     "is_numpy_namespace",
     "is_sparse",
     "norm",
+    "put_columns",
+    "scale_columns",
     "scatter_rows",
+    "take_columns",
     "to_float",
     "to_host",
+    "where_columns",
 ]
 
 
@@ -129,3 +134,43 @@ def scatter_rows(xp, out, mask, values):
     gathered = xp.take(values, xp.clip(position, 0, values.shape[0] - 1), axis=0)
     keep = mask if out.ndim == 1 else mask[:, None]
     return xp.where(keep, gathered, out)
+
+
+# Column helpers for blocks of right-hand sides (one column each); the per-column
+# scalars and masks are host (NumPy) arrays.
+
+
+def column_norms(xp, X) -> np.ndarray:
+    """The Euclidean norms of the columns of ``X`` as a float64 NumPy array."""
+    return np.asarray(to_host(xp.linalg.vector_norm(X, axis=0)), dtype=np.float64)
+
+
+def scale_columns(xp, X, factors):
+    """``X`` with column ``j`` multiplied by ``factors[j]`` (a host array)."""
+    return X * from_host(xp, np.asarray(factors)[None, :], X, dtype=X.dtype)
+
+
+def take_columns(xp, X, positions):
+    """The columns ``positions`` (a host index array) of ``X``."""
+    return xp.take(X, from_host(xp, np.asarray(positions, dtype=np.int64), X), axis=1)
+
+
+def where_columns(xp, mask, X, Y):
+    """Column ``j`` of ``X`` where the host boolean ``mask[j]``, else of ``Y``."""
+    if mask.all():
+        return X
+    if not mask.any():
+        return Y
+    return xp.where(from_host(xp, mask[None, :], X), X, Y)
+
+
+def put_columns(xp, X, positions, Y):
+    """``X`` with its columns at ``positions`` (ascending, host) replaced by the
+    columns of ``Y``, in order (in place for NumPy)."""
+    if len(positions) == X.shape[1]:
+        return Y
+    mask = np.zeros(X.shape[1], dtype=bool)
+    mask[positions] = True
+    T = scatter_rows(xp, xp.matrix_transpose(X), from_host(xp, mask, X),
+                     xp.matrix_transpose(Y))
+    return xp.matrix_transpose(T)

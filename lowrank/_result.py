@@ -102,7 +102,9 @@ class IterationLog:
     ``converged`` is True only after :meth:`converge`, i.e. when the method's
     tolerance was met; ``message`` starts as ``"maxiter=N reached"``.  :meth:`warn`
     issues the :class:`~lowrank.exceptions.ConvergenceWarning` of a run that neither
-    converged nor was stopped by its callback.
+    converged nor was stopped by its callback.  Logs of runs that proceed side by side
+    (say, one per right-hand side) share a clock when made with the same ``start``
+    (a :func:`time.perf_counter` reading).
 
     Examples
     --------
@@ -117,7 +119,7 @@ class IterationLog:
     (True, 2, [0.1, 0.010000000000000002])
     """
 
-    def __init__(self, columns, *, maxiter, callback=None):
+    def __init__(self, columns, *, maxiter, callback=None, start=None):
         if callback is not None and not callable(callback):
             raise TypeError(f"`callback` must be callable or None; got {callback!r}.")
         self.columns = (*columns, "time")
@@ -127,7 +129,7 @@ class IterationLog:
         self.stopped_by_callback = False
         self.message = f"maxiter={maxiter} reached"
         self._rows = []
-        self._start = time.perf_counter()
+        self._start = time.perf_counter() if start is None else start
 
     @property
     def n_iter(self) -> int:
@@ -182,8 +184,9 @@ class IterationLog:
         return History({name: [row[i] for row in self._rows]
                         for i, name in enumerate(self.columns)})
 
-    def warn(self, what: str, *, stacklevel: int = 3) -> None:
-        """Warn :class:`ConvergenceWarning` unless converged or stopped by the callback."""
+    def warn(self, what: str, *, detail: str = "", stacklevel: int = 3) -> None:
+        """Warn :class:`ConvergenceWarning` unless converged or stopped by the callback
+        (``"<what> did not converge: <message><detail>"``)."""
         if not (self.converged or self.stopped_by_callback):
-            warnings.warn(f"{what} did not converge: {self.message}", ConvergenceWarning,
-                          stacklevel=stacklevel + 1)
+            warnings.warn(f"{what} did not converge: {self.message}{detail}",
+                          ConvergenceWarning, stacklevel=stacklevel + 1)

@@ -383,30 +383,30 @@ def _penalty(lam, P, v, out):
 
 
 @njit(cache=True, parallel=True)
-def observed_residual(ptr, idx, vals, U, V):
-    """``(sum (m_ij - u_i . v_j)^2, sum m_ij^2)`` over the observations, by fixed blocks."""
+def observed_residual(ptr, idx, vals, U, V, offset):
+    """``(sum e_ij^2, sum e_ij)`` over the observations, ``e_ij = m_ij - offset -
+    u_i . v_j``, in float64 by fixed blocks of rows."""
     n_rows = ptr.shape[0] - 1
     k = U.shape[1]
     n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
-    res = np.zeros(n_blocks)
-    ref = np.zeros(n_blocks)
+    squares = np.zeros(n_blocks)
+    sums = np.zeros(n_blocks)
     for blk in prange(n_blocks):
-        s_res = 0.0
-        s_ref = 0.0
+        s_sq = 0.0
+        s_sum = 0.0
         for i in range(blk * _BLOCK, min(n_rows, (blk + 1) * _BLOCK)):
             u = U[i]
             for t in range(ptr[i], ptr[i + 1]):
                 v = V[idx[t]]
-                p = 0.0  # float64 accumulators: float32 squares of 1e20 would overflow
+                p = offset  # float64 accumulators: float32 squares of 1e20 would overflow
                 for a in range(k):
                     p += np.float64(u[a]) * np.float64(v[a])
-                m = np.float64(vals[t])
-                e = m - p
-                s_res += e * e
-                s_ref += m * m
-        res[blk] = s_res
-        ref[blk] = s_ref
-    return res.sum(), ref.sum()
+                e = np.float64(vals[t]) - p
+                s_sq += e * e
+                s_sum += e
+        squares[blk] = s_sq
+        sums[blk] = s_sum
+    return squares.sum(), sums.sum()
 
 
 @njit(cache=True, parallel=True)

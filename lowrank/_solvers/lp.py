@@ -24,7 +24,6 @@ neither overflows nor underflows; objective values are carried as logarithms.
 """
 
 import math
-import time
 import warnings
 from typing import NamedTuple
 
@@ -33,8 +32,8 @@ import scipy.linalg
 import scipy.sparse
 
 from .._linalg import numerical_rank
-from .._result import make_history
-from ..exceptions import ConvergenceWarning, LowrankWarning
+from .._result import IterationLog
+from ..exceptions import LowrankWarning
 
 __all__ = ["LpSolution", "log_lp_objective", "lp_minimize", "lp_objective"]
 
@@ -55,7 +54,8 @@ class LpSolution(NamedTuple):
     """Result of :func:`lp_minimize` (private).
 
     ``history`` holds ``objective`` (``sum |A x_k - b|^p`` per iteration) and ``time``
-    (seconds since the start) as float64 arrays; ``rank`` is the numerical rank of ``A``.
+    (seconds since the start) as float64 arrays (the history of an
+    :class:`~lowrank._result.IterationLog`); ``rank`` is the numerical rank of ``A``.
     """
 
     x: np.ndarray
@@ -140,10 +140,12 @@ def lp_minimize(A, b, p, *, tol=1e-10, maxiter=None, rcond=None, orthonormal=Fal
     >>> sol.converged, bool(np.allclose(sol.x, [1.0, -2.0, 0.5], atol=0.1))
     (True, True)
     """
-    t0 = time.perf_counter()
+    p = float(p)
+    if maxiter is None:
+        maxiter = _MAXITER_NONCONVEX if p < 1.0 else _MAXITER_SMOOTH
+    log = IterationLog(("objective",), maxiter=maxiter)  # its clock starts here
     A = np.asarray(A, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    p = float(p)
     n, d = A.shape
     if orthonormal:
         U, s, Vt = A, None, None
@@ -151,7 +153,9 @@ def lp_minimize(A, b, p, *, tol=1e-10, maxiter=None, rcond=None, orthonormal=Fal
         U, s, Vt = _column_basis(A, rcond)
     rank = U.shape[1]
 
-    def finish(z, n_iter, converged, message, rows):
+    def finish(z, n_iter):
+        """The solution from the scaled coordinates ``z`` and the ended ``log`` (whose
+        history gets the final objective as its one row when no loop recorded any)."""
         if rank == 0:
             x = np.zeros(d)
         elif orthonormal:
@@ -159,39 +163,42 @@ def lp_minimize(A, b, p, *, tol=1e-10, maxiter=None, rcond=None, orthonormal=Fal
         else:
             x = Vt.T @ (z / s) * beta
         objective = lp_objective(A @ x - b, p)
-        if not rows:
-            rows = [(objective, time.perf_counter() - t0)]
-        history = make_history(objective=[h[0] for h in rows], time=[h[1] for h in rows])
-        if warn and not converged:
-            warnings.warn(f"l_p regression (p={p:g}) did not converge: {message}",
-                          ConvergenceWarning, stacklevel=3)
-        return LpSolution(x=x, objective=objective, n_iter=n_iter, converged=converged,
-                          message=message, history=history, rank=rank)
+        if not log.n_iter:
+            log.record(objective=objective)
+        if warn:
+            log.warn(f"l_p regression (p={p:g})")
+        return LpSolution(x=x, objective=objective, n_iter=n_iter, converged=log.converged,
+                          message=log.message, history=log.history(), rank=rank)
 
     beta = float(np.max(np.abs(b))) if b.size else 0.0
     if beta == 0.0 or rank == 0:
-        return finish(np.zeros(rank), 0, True, "trivial problem (b = 0 or A = 0)", [])
+        log.converge("trivial problem (b = 0 or A = 0)")
+        return finish(np.zeros(rank), 0)
     bs = b / beta
     z_ls = U.T @ bs
     r_ls = U @ z_ls - bs
     if p == 2.0:
-        return finish(z_ls, 0, True, "least squares", [])
+        log.converge("least squares")
+        return finish(z_ls, 0)
     if float(np.linalg.norm(r_ls)) <= 16 * _EPS * math.sqrt(n):
-        return finish(z_ls, 0, True, "exact fit (b in the range of A)", [])
-    clock = (t0, p * math.log(beta))  # history objectives are beta^p times the scaled ones
+        log.converge("exact fit (b in the range of A)")
+        return finish(z_ls, 0)
+    log_unit = p * math.log(beta)  # history objectives are beta^p times the scaled ones
     if p == 1.0:
         z, n_iter, message, ok = _l1(U, bs, l1_form)
-        return finish(z, n_iter, ok, message, [])
+        if ok:
+            log.converge(message)
+        else:
+            log.fail(message)
+        return finish(z, n_iter)
     if p > 1.0:
-        maxiter = _MAXITER_SMOOTH if maxiter is None else maxiter
-        z, n_iter, converged, message, rows = _smooth(U, bs, p, z_ls, tol, maxiter, clock)
-        return finish(z, n_iter, converged, message, rows)
+        z = _smooth(U, bs, p, z_ls, tol, log, log_unit)
+        return finish(z, log.n_iter)
     if warn:
         warnings.warn(f"l_p regression with p={p:g} < 1 is nonconvex; the result is a "
                       "local minimizer (no global guarantee).", LowrankWarning, stacklevel=2)
-    maxiter = _MAXITER_NONCONVEX if maxiter is None else maxiter
-    z, n_iter, converged, message, rows = _nonconvex(U, bs, p, z_ls, tol, maxiter, clock)
-    return finish(z, n_iter, converged, message, rows)
+    z, n_iter = _nonconvex(U, bs, p, z_ls, tol, log, log_unit)
+    return finish(z, n_iter)
 
 
 # --------------------------------------------------------------------------- p == 1
@@ -252,33 +259,35 @@ def _polish_vertex(U, b, z, p):
 # ------------------------------------------------------------------- 1 < p < inf
 
 
-def _smooth(U, b, p, z_ls, tol, maxiter, clock):
+def _smooth(U, b, p, z_ls, tol, log, log_unit):
     """``1 < p < inf``: :func:`_newton_irls` from the least-squares point; for ``p < 2``,
     when that run ends without a certified duality gap, also from the l_1 vertex (for p
     close to 1 the optimal residuals of some rows are below the floating-point range, so
-    the minimizer is numerically a vertex, and a Newton run can stall at a wrong one)."""
-    z, n_iter, gap, stop, rows = _newton_irls(U, b, p, z_ls, tol, maxiter, clock)
-    if gap > tol and p < 2 and stop == "stalled" and n_iter < maxiter:
+    the minimizer is numerically a vertex, and a Newton run can stall at a wrong one).
+
+    Both runs record their iterations in ``log`` and share its ``maxiter``; the log is
+    converged only when the duality gap is certified below ``tol``.  Returns ``z``.
+    """
+    z, gap, stop = _newton_irls(U, b, p, z_ls, tol, log, log_unit)
+    if gap > tol and p < 2 and stop == "stalled" and log.n_iter < log.maxiter:
         z1, _, _, ok = _l1(U, b, "dual")
         if ok:
-            z2, n2, gap2, stop2, rows2 = _newton_irls(U, b, p, z1, tol, maxiter - n_iter,
-                                                      clock)
-            n_iter += n2
-            rows = rows + rows2
+            z2, gap2, stop2 = _newton_irls(U, b, p, z1, tol, log, log_unit)
             if log_lp_objective(U @ z2 - b, p) < log_lp_objective(U @ z - b, p):
                 z, gap, stop = z2, gap2, stop2 + ", restarted from the l_1 solution"
     if gap <= tol:
-        return z, n_iter, True, f"converged (relative duality gap {gap:.1e} <= tol)", rows
-    if stop.startswith("maxiter"):
-        return z, n_iter, False, (f"maxiter={maxiter} reached (relative duality gap "
-                                  f"{gap:.1e})"), rows
-    # a stall (no progress in floating point) is not convergence: the gap is not
-    # certified below tol, so say so and let the caller warn
-    return z, n_iter, False, (f"{stop} at relative duality gap {gap:.1e} > tol={tol:.1e} "
-                              "(no further progress in floating point)"), rows
+        log.converge(f"converged (relative duality gap {gap:.1e} <= tol)")
+    elif stop.startswith("maxiter"):
+        log.fail(f"maxiter={log.maxiter} reached (relative duality gap {gap:.1e})")
+    else:
+        # a stall (no progress in floating point) is not convergence: the gap is not
+        # certified below tol, so say so and let the caller warn
+        log.fail(f"{stop} at relative duality gap {gap:.1e} > tol={tol:.1e} "
+                 "(no further progress in floating point)")
+    return z
 
 
-def _newton_irls(U, b, p, z, tol, maxiter, clock):
+def _newton_irls(U, b, p, z, tol, log, log_unit):
     """Modified Newton / IRLS with exact line search for ``1 < p < inf``.
 
     With ``r = U z - b`` scaled by ``m = max |r_i|`` (``rho = r / m``), the direction is
@@ -303,19 +312,18 @@ def _newton_irls(U, b, p, z, tol, maxiter, clock):
     ``||U z - b||_p`` given by the dual point ``y = psi + W U D`` (the linearized
     ``psi`` at the Newton point) projected onto the null space of ``U^T``; it certifies
     ``f(z) - f* <= gap * f(z)``.  The method also stops (uncertified) when a full cycle of
-    floors makes no progress in floating point, and at ``maxiter``.
+    floors makes no progress in floating point, and when ``log`` reaches its ``maxiter``.
 
-    Returns ``(z, n_iter, gap, stop, rows)`` with ``stop`` in ``"certified"``,
-    ``"stalled"``, ``"exact fit"``, ``"zero gradient"``, ``"maxiter"``.
+    Each step appends the objective (times ``exp(log_unit)``) to ``log``; the caller
+    decides how the run ended.  Returns ``(z, gap, stop)`` with ``stop`` in
+    ``"certified"``, ``"stalled"``, ``"exact fit"``, ``"zero gradient"``, ``"maxiter"``.
     """
-    t0, log_unit = clock
     r = U @ z - b
     logf = log_lp_objective(r, p)
-    rows = []
     floors = (IRLS_ETA,) if p > 2 else _FLOORS_SMALL_P
     level, cycle_logf = 0, logf
     gap = 1.0
-    for it in range(1, maxiter + 1):
+    while log.n_iter < log.maxiter:
         eta = floors[level]
         m = float(np.max(np.abs(r)))
         rho = r / m
@@ -323,7 +331,7 @@ def _newton_irls(U, b, p, z, tol, maxiter, clock):
         psi = np.sign(rho) * a ** (p - 1)
         g = U.T @ psi
         if not np.any(g):
-            return z, it - 1, 0.0, "zero gradient", rows
+            return z, 0.0, "zero gradient"
         # weighted least squares min ||sw * (U D) + psi / sw|| with sw = sqrt(w), whose
         # normal equations are (U^T W U) D = -g; psi / sw = sign (a/f)^(p-1) f^(p/2) with
         # f = max(a, eta) <= 1 is formed without dividing (sw underflows for large p)
@@ -338,7 +346,7 @@ def _newton_irls(U, b, p, z, tol, maxiter, clock):
         v = U @ D
         gap = min(gap, _duality_gap(U, rho, psi + sw * sw * v, p))
         if gap <= tol:
-            return z, it - 1, gap, "certified", rows
+            return z, gap, "certified"
         alpha = _line_search(rho, v, p)
         z_new = z + (m * alpha) * D
         r_new = U @ z_new - b
@@ -347,18 +355,18 @@ def _newton_irls(U, b, p, z, tol, maxiter, clock):
         if decrease > 0:
             z, r, logf = z_new, r_new, logf_new
             gap = 1.0  # the bound found so far was for the previous point
-        rows.append((_exp(log_unit + logf), time.perf_counter() - t0))
+        log.record(objective=_exp(log_unit + logf))
         if logf == -math.inf:
-            return z, it, 0.0, "exact fit", rows
+            return z, 0.0, "exact fit"
         if decrease > tol:
             level, cycle_logf = 0, logf
         elif level + 1 < len(floors):
             level += 1
         elif -math.expm1(logf - cycle_logf) <= 4 * _EPS:
-            return z, it, gap, "stalled", rows
+            return z, gap, "stalled"
         else:
             level, cycle_logf = 0, logf
-    return z, maxiter, gap, "maxiter", rows
+    return z, gap, "maxiter"
 
 
 # Hessian-weight floors cycled through by _newton_irls for 1 < p < 2 (see there).
@@ -418,37 +426,45 @@ def _line_search(rho, v, p, rtol=1e-12):
 # ------------------------------------------------------------------- 0 < p < 1
 
 
-def _nonconvex(U, b, p, z_ls, tol, maxiter, clock):
+def _nonconvex(U, b, p, z_ls, tol, log, log_unit):
     """Local minimizer for ``0 < p < 1``: majorize-minimize IRLS on the smoothed
     objective ``sum (r_i^2 + eta^2)^(p/2)`` (weights ``(r_i^2 + eta^2)^(p/2 - 1)``,
     monotone; ``eta = 1e-5`` relative to ``max |b_i|``), started from the least-squares
     point, polished to the nearest vertex (minima of ``sum |r_i|^p`` for p < 1 sit where
-    ``rank`` residuals vanish) and compared with the l_1 vertex; the better point is
-    returned."""
-    t0, log_unit = clock
+    ``rank`` residuals vanish) and compared with the l_1 vertex; returns the better
+    point and the iteration count, ``(z, n_iter)``.
+
+    ``log`` gets the objective (times ``exp(log_unit)``) at the start, after each
+    iteration and at the returned point, and is converged when the relative decrease of
+    the smoothed objective falls to ``tol`` within ``log.maxiter`` iterations.
+    """
     z = z_ls
     r = U @ z - b
     eta = IRLS_ETA ** 0.5
     smooth = float(np.sum((r * r + eta * eta) ** (p / 2)))
-    rows = [(_exp(log_unit + log_lp_objective(r, p)), time.perf_counter() - t0)]
-    converged, message = False, f"maxiter={maxiter} reached"
-    n_iter = maxiter
-    for it in range(1, maxiter + 1):
+    log.record(objective=_exp(log_unit + log_lp_objective(r, p)))
+    stopped_at = None
+    for it in range(1, log.maxiter + 1):
         sw = (r * r + eta * eta) ** ((p - 2) / 4)
         z = scipy.linalg.lstsq(sw[:, None] * U, sw * b, check_finite=False,
                                lapack_driver="gelsy")[0]
         r = U @ z - b
         smooth_new = float(np.sum((r * r + eta * eta) ** (p / 2)))
-        rows.append((_exp(log_unit + log_lp_objective(r, p)), time.perf_counter() - t0))
+        log.record(objective=_exp(log_unit + log_lp_objective(r, p)))
         decrease, smooth = (smooth - smooth_new) / smooth, smooth_new
         if decrease <= tol:
-            converged, n_iter = True, it
-            message = f"converged (relative decrease {max(decrease, 0.0):.2e} <= tol)"
+            stopped_at = it
             break
     z = _polish_vertex(U, b, z, p)
     z1, _, _, ok = _l1(U, b, "dual")
-    if ok and log_lp_objective(U @ z1 - b, p) < log_lp_objective(U @ z - b, p):
+    better = ok and log_lp_objective(U @ z1 - b, p) < log_lp_objective(U @ z - b, p)
+    if better:
         z = z1
-        message += "; the l_1 vertex was better"
-    rows.append((_exp(log_unit + log_lp_objective(U @ z - b, p)), time.perf_counter() - t0))
-    return z, n_iter, converged, message + " (local minimizer: p < 1 is nonconvex)", rows
+    log.record(objective=_exp(log_unit + log_lp_objective(U @ z - b, p)))
+    tail = ("; the l_1 vertex was better" if better else "") + (
+        " (local minimizer: p < 1 is nonconvex)")
+    if stopped_at is None:
+        log.fail(f"maxiter={log.maxiter} reached{tail}")
+        return z, log.maxiter
+    log.converge(f"converged (relative decrease {max(decrease, 0.0):.2e} <= tol){tail}")
+    return z, stopped_at

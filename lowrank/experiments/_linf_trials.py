@@ -3,9 +3,12 @@
 sketch size and F2 against the dimension."""
 
 import dataclasses
+import functools
 import math
+import os
 
 import numpy as np
+import scipy.sparse
 
 from ..regression import linf_lstsq, lstsq
 from ..sampling import leverage_scores, sample_rows
@@ -16,6 +19,14 @@ from ..testing import lstsq_problem
 GENERIC_COND = 1e3
 #: Rows per column block of the adversarial instance.
 BLOCK_SIZE = 8
+
+#: The Harwell-Boeing least-squares matrix illc1850 (F1 panel (c)): its shape and
+#: number of stored entries, checked when it is loaded.
+ILLC1850_SHAPE = (1850, 712)
+ILLC1850_NNZ = 8636
+#: Noise of the planted right-hand side ``b = A x0 + e`` of the real instance:
+#: ``e ~ N(0, s^2 I)`` with ``s = REAL_NOISE_LEVEL * ||A x0|| / sqrt(n)``.
+REAL_NOISE_LEVEL = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +87,74 @@ def block_spike_instance(n, d, block=BLOCK_SIZE):
                     leverage=leverage_probabilities(A))
 
 
+def illc1850_path():
+    """Where SciPy's wheel ships illc1850: the PROPACK test data
+    ``scipy/sparse/linalg/tests/propack_test_data.npz``, key ``A_real``.  The file is
+    absent when SciPy was installed without its tests."""
+    import scipy.sparse.linalg
+
+    return os.path.join(os.path.dirname(scipy.sparse.linalg.__file__), "tests",
+                        "propack_test_data.npz")
+
+
+@functools.lru_cache(maxsize=2)
+def _illc1850_arrays(path):
+    # allow_pickle=True: `A_real` is a pickled scipy.sparse COO matrix.  This is the one
+    # file ever loaded this way: the test data shipped inside the installed SciPy
+    # itself (illc1850_path), a trusted source; never pass another path here.
+    with np.load(path, allow_pickle=True) as archive:
+        A = archive["A_real"][()]
+    if (not scipy.sparse.issparse(A) or A.shape != ILLC1850_SHAPE
+            or A.nnz != ILLC1850_NNZ):
+        raise ValueError(f"{path}: `A_real` is not illc1850 (a {ILLC1850_SHAPE[0]} x "
+                         f"{ILLC1850_SHAPE[1]} sparse matrix with {ILLC1850_NNZ} "
+                         f"nonzeros); got {type(A).__name__} of shape "
+                         f"{getattr(A, 'shape', None)}.")
+    A = np.asarray(A.toarray(), dtype=np.float64)
+    pinv_norm = 1.0 / float(np.linalg.svd(A, compute_uv=False)[-1])
+    leverage = leverage_probabilities(A)
+    for array in (A, leverage):
+        array.setflags(write=False)  # cached: shared by every caller
+    return A, pinv_norm, leverage
+
+
+def load_illc1850():
+    """illc1850 as a dense array, with ``||A^+||`` and its leverage-score sampling
+    probabilities (cached, read-only).
+
+    Raises
+    ------
+    FileNotFoundError
+        SciPy was installed without its test data.
+    OSError, KeyError, ValueError
+        The file is not the archive expected.
+    """
+    path = illc1850_path()
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"illc1850 ships with SciPy's tests as {path}, which is "
+                                "missing (SciPy installed without its tests)")
+    return _illc1850_arrays(path)
+
+
+def illc1850_instance(rng, noise_level=REAL_NOISE_LEVEL):
+    """illc1850 with a planted right-hand side ``b = A x0 + e``: ``x0 ~ N(0, I_d)`` and
+    Gaussian noise ``e`` with ``||e|| ~ noise_level ||A x0||`` (the Harwell-Boeing
+    right-hand side rhs1 does not ship with SciPy); ``x*`` by the direct solve."""
+    A, pinv_norm, leverage = load_illc1850()
+    n, d = A.shape
+    x0 = rng.standard_normal(d)
+    Ax0 = A @ x0
+    b = Ax0 + (noise_level * np.linalg.norm(Ax0) / math.sqrt(n)) * rng.standard_normal(n)
+    x = lstsq(A, b, method="direct", check_finite=False).x
+    residual_norm = float(np.linalg.norm(b - A @ x))
+    return Instance(Ab=np.column_stack([A, b]), x=x, scale=residual_norm * pinv_norm,
+                    leverage=leverage)
+
+
 def make_instance(panel, n, d, rng):
+    """The instance of a panel; ``n`` and ``d`` are ignored by the real matrix."""
+    if panel == "illc1850":
+        return illc1850_instance(rng)
     return generic_instance(n, d, rng) if panel == "generic" else block_spike_instance(n, d)
 
 
@@ -96,11 +174,17 @@ _LINF_LSTSQ = {"gaussian": "gaussian", "srht": "srht", "countsketch": "countsket
 def sketched_solution(instance, family, m, rng):
     """The sketch-and-solve solution of one draw with an m-row sketch or sample."""
     Ab = instance.Ab
-    d = instance.x.size
-    if family.key in _LINF_LSTSQ:
+    n, d = Ab.shape[0], instance.x.size
+    if family.key in _LINF_LSTSQ and 2 * m <= n:
         return linf_lstsq(Ab[:, :d], Ab[:, d], sketch=_LINF_LSTSQ[family.key],
                           sketch_size=m, rng=rng, check_finite=False).x
-    n = Ab.shape[0]
+    if family.key in _LINF_LSTSQ:
+        # Above n / 2 rows linf_lstsq declines to sketch and solves exactly (documented);
+        # on a short matrix (illc1850: n = 2.6 d) lstsq's sketch-and-solve performs the
+        # same computation with the same sketch, whatever m <= n.
+        return lstsq(Ab[:, :d], Ab[:, d], method="sketch_and_solve",
+                     sketch=_LINF_LSTSQ[family.key], sketch_size=m, rng=rng,
+                     check_finite=False).x
     if family.kind == "uniform":
         SAb = sample_with_replacement(Ab, np.full(n, 1.0 / n), m, rng)
     elif family.kind == "leverage":

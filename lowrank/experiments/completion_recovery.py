@@ -14,12 +14,14 @@ measured on held-out entries of ``M`` drawn the same way, disjoint from the obse
     follow the exact iterates down to the same accuracy.  The robust method solves a row
     by Cholesky when that is predicted cheaper than its CG steps, which at
     ``|Ω_i| = 4 k ln n`` is the case for every row below k of about 30; the rank of (a)
-    is chosen above that (k = 32 at the ``small`` scale), so that CG does the work.
+    is chosen above that (k = 32 at the ``small`` scale), so that CG does the work; a
+    third curve forces CG on every row (``cg_rows="all"``, the paper's algorithm).
 (b) Phase transition (F-G4, without the analysis' sample splitting and clipping): the
     fraction of trials with held-out relative error at most 1e-6 against the samples per
-    row divided by ``k ln n``, for several ranks k (κ = 3, the default robust method).
-    Near the transition the rows have so few observations that the robust method solves
-    nearly all of them by Cholesky, i.e. it runs the exact iteration (the share is
+    row divided by ``k ln n``, for several ranks k (κ = 3), for the default robust
+    method and with CG forced on every row.  Near the transition the rows have so few
+    observations that the default solves nearly all of them by Cholesky, i.e. it runs
+    the exact iteration (the share is
     recorded and printed on the panel).  A trial whose sample leaves a row or column with
     fewer than k observations cannot determine its factors (``altmin`` refuses it without
     a ridge) and counts as a failure.
@@ -50,15 +52,20 @@ FIGURE_SIZE = (15, 5.2)
 FIGURE_ID = "F5"
 TITLE = "matrix completion: error vs sweep and recovery phase transition, robust vs exact"
 
-METHODS = ("exact", "robust")
+#: "robust" is the default hybrid (a row by Cholesky when predicted cheaper than CG);
+#: "robust_cg" forces CG on every row (``cg_rows="all"``), the paper's algorithm.
+METHODS = ("exact", "robust", "robust_cg")
 #: Methods of panel (b): near the transition every row has so few observations that the
-#: robust method solves each one by Cholesky (predicted cheaper than CG), which gives
-#: the exact method's iterates; running both would double the time for the same curve.
-PHASE_METHODS = ("robust",)
-LABELS = {"exact": "exact", "robust": "robust"}
-COLORS = {"exact": "black", "robust": "tab:blue"}
-MARKERS = {"exact": "s", "robust": "o"}
-LINESTYLES = {"exact": "--", "robust": "-"}
+#: default robust method solves each one by Cholesky (predicted cheaper than CG), which
+#: gives the exact method's iterates, so exact itself is left out; the forced-CG curve
+#: shows whether inexact updates recover from as few samples.
+PHASE_METHODS = ("robust", "robust_cg")
+_OPTIONS = {"exact": {"method": "exact"}, "robust": {"method": "robust"},
+            "robust_cg": {"method": "robust", "cg_rows": "all"}}
+LABELS = {"exact": "exact", "robust": "robust (default)", "robust_cg": "robust, CG forced"}
+COLORS = {"exact": "black", "robust": "tab:blue", "robust_cg": "tab:orange"}
+MARKERS = {"exact": "s", "robust": "o", "robust_cg": "^"}
+LINESTYLES = {"exact": "--", "robust": "-", "robust_cg": ":"}
 #: Condition numbers of panel (a).
 CONDS = (3.0, 100.0)
 #: Condition number of panel (b).
@@ -144,8 +151,8 @@ def _altmin(observed, n, rank, method, maxiter, tol, validation=None):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the errors tell the story
-        return altmin(observed, rank, shape=(n, n), method=method, maxiter=maxiter, tol=tol,
-                      validation=validation, rng=0)
+        return altmin(observed, rank, shape=(n, n), maxiter=maxiter, tol=tol,
+                      validation=validation, rng=0, **_OPTIONS[method])
 
 
 def n_steps(scale="small"):
@@ -155,7 +162,7 @@ def n_steps(scale="small"):
     --------
     >>> from lowrank.experiments.completion_recovery import n_steps
     >>> n_steps("small")
-    164
+    326
     """
     sizes = _sizes(scale)
     phase = sizes["phase"]
@@ -274,7 +281,7 @@ def run(scale="small", rng=0, progress=None):
     >>> from lowrank.experiments import completion_recovery as f5
     >>> data = f5.run("tiny", rng=0)
     >>> data["conv_error"].shape, data["phase_success"].shape
-    ((2, 2, 30), (1, 2, 3))
+    ((2, 3, 30), (2, 2, 3))
     """
     sizes = _sizes(scale)
     conv_rng, phase_rng = check_rng(rng).spawn(2)
@@ -352,7 +359,7 @@ def _draw_convergence(ax, data, c):
         err = np.maximum(data["conv_error"][c, j, :k], _PLOT_FLOOR)
         per_sweep = 1e3 * float(np.median(data["conv_sweep_time"][c, j, 1:k]))
         label = f"{LABELS[method]}: {k} sweeps, {per_sweep:.0f} ms/sweep"
-        if method == "robust":
+        if method != "exact":
             chol = float(np.mean(data["conv_cholesky"][c, j, 1:k]))
             steps = data["conv_steps"][c, j, 1:k]
             label += (f",\n  {np.mean(steps):.1f} CG steps/row" if chol < 1
@@ -360,7 +367,7 @@ def _draw_convergence(ax, data, c):
             if 0.005 <= chol < 1:
                 label += f", {100 * chol:.0f}% of rows by Cholesky"
         ax.semilogy(np.arange(1, k + 1), err, color=COLORS[method], marker=MARKERS[method],
-                    ms=4 if method == "robust" else 6, ls=LINESTYLES[method], lw=1.4,
+                    ms=6 if method == "exact" else 4, ls=LINESTYLES[method], lw=1.4,
                     mfc="none" if method == "exact" else None, label=label)
     ax.axhline(SUCCESS, color="0.6", lw=0.8, ls=":")
     ax.set_xlabel("sweep")
@@ -381,7 +388,7 @@ def _draw_phase(ax, data):
         color = colors[i % len(colors)]
         for j, method in enumerate(methods):
             ax.plot(ratios, data["phase_success"][j, i], color=color, ls=LINESTYLES[method],
-                    marker=MARKERS[method], ms=4, lw=1.4 if method == "robust" else 1.1,
+                    marker=MARKERS[method], ms=4, lw=1.1 if method == "exact" else 1.4,
                     mfc="none" if method == "exact" else None)
     ax.set_xscale("log", base=2)
     ax.set_xticks(ratios, [f"{x:g}" for x in ratios])
@@ -398,13 +405,15 @@ def _draw_phase(ax, data):
                            mfc="none" if m == "exact" else None, label=LABELS[m])
                     for m in methods]
     ax.legend(handles=handles, loc="center left", fontsize=8.5)
-    if "robust" in methods:
-        chol = data["phase_cholesky"][methods.index("robust")]
-        if np.any(np.isfinite(chol)):
-            ax.text(0.97, 0.03, f"method = {', '.join(methods)}; rows solved\nby Cholesky "
-                    f"(predicted cheaper\nthan CG): {100 * np.nanmean(chol):.0f}%",
-                    transform=ax.transAxes, va="bottom", ha="right", fontsize=8.5,
-                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+    lines = []
+    for j, method in enumerate(methods):
+        chol = data["phase_cholesky"][j]
+        if method != "exact" and np.any(np.isfinite(chol)):
+            lines.append(f"{LABELS[method]}: {100 * np.nanmean(chol):.0f}%")
+    if lines:
+        ax.text(0.97, 0.03, "rows solved by Cholesky\n" + "\n".join(lines),
+                transform=ax.transAxes, va="bottom", ha="right", fontsize=8.5,
+                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
 
 
 def plot(data, *, fig=None):
@@ -439,6 +448,7 @@ def plot(data, *, fig=None):
         "F5: AltMin on incoherent rank-k matrices with a geometric spectrum, entries sampled "
         "uniformly without duplicates\n(a) error on "
         f"{data['conv_n_test']:,} held-out entries per sweep, tol = {data['tol']:g}; robust = "
-        "QR-preconditioned CG to 1e-3 of the warm start's residual per row.  (b) success = "
+        "QR-preconditioned CG to 1e-3 of the warm start's residual per row (default: "
+        "Cholesky where cheaper; forced: CG on every row).  (b) success = "
         f"held-out relative error ≤ {data['success_threshold']:g}", fontsize=10.5)
     return fig

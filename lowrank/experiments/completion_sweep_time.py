@@ -12,8 +12,10 @@ the figure shows how the cost of one sweep grows with k at fixed ``|Ω|``:
   fixed factor: ``O(|Ω| k s̄ + (m + n) k²)``, slope 1 plus the growth of the mean number
   ``s̄`` of CG steps per row, which is annotated beside each point.  A row is solved by
   Cholesky instead when that is predicted cheaper than its CG steps (few observations
-  per unknown, or small k: about k < 30 at ``|Ω_i| = 4 k ln n``), so at small k the two
-  methods coincide; hollow markers show the ranks where robust used no CG at all.
+  per unknown, or small k: about k < 30 at ``|Ω_i| = 4 k ln n``), so at small k the
+  default hybrid and exact coincide; hollow markers show the ranks where it used no CG
+  at all.  A third curve forces CG on every row (``cg_rows="all"``, the paper's
+  algorithm), so the growth with k is also measured on CG alone, at every scale.
 
 Two regimes (``papers/completion_altmin.md``, F-G1):
 
@@ -63,10 +65,18 @@ FIGURE_SIZE = (12, 5.6)
 FIGURE_ID = "F4"
 TITLE = "matrix completion: time per AltMin sweep vs rank, robust vs exact"
 
-METHODS = ("exact", "robust")
-LABELS = {"exact": "exact (Cholesky per row)", "robust": "robust (QR-preconditioned CG)"}
-COLORS = {"exact": "black", "robust": "tab:blue"}
-MARKERS = {"exact": "s", "robust": "o"}
+#: "robust" is the default hybrid (a row by Cholesky when predicted cheaper than CG);
+#: "robust_cg" forces CG on every row (``cg_rows="all"``), the paper's algorithm.
+METHODS = ("exact", "robust", "robust_cg")
+_OPTIONS = {"exact": {"method": "exact"}, "robust": {"method": "robust"},
+            "robust_cg": {"method": "robust", "cg_rows": "all"}}
+LABELS = {"exact": "exact (Cholesky per row)",
+          "robust": "robust, default (Cholesky where cheaper)",
+          "robust_cg": "robust, CG on every row (QR-preconditioned)"}
+COLORS = {"exact": "black", "robust": "tab:blue", "robust_cg": "tab:orange"}
+MARKERS = {"exact": "s", "robust": "o", "robust_cg": "^"}
+#: Where each robust variant's step counts are written beside its points.
+_ANNOTATION_OFFSETS = {"robust": (8, -4), "robust_cg": (8, 12)}
 REGIMES = ("analysis", "sparse")
 #: Observations per row: ``4 k_max ln n`` in the analysis' regime, ``4 k_max`` in the
 #: sparser one.
@@ -210,7 +220,7 @@ def n_steps(scale="small"):
     --------
     >>> from lowrank.experiments.completion_sweep_time import n_steps
     >>> n_steps("small")
-    16
+    24
     """
     return len(REGIMES) * len(_sizes(scale)["ranks"]) * len(METHODS)
 
@@ -225,8 +235,8 @@ def _warm_up():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for method in METHODS:
-            altmin((rows, cols, values), 2, shape=(40, 30), method=method, maxiter=3,
-                   tol=1e-6, rng=0)
+            altmin((rows, cols, values), 2, shape=(40, 30), maxiter=3, tol=1e-6, rng=0,
+                   **_OPTIONS[method])
 
 
 def _timed_run(obs, rank, method, sweeps, seed):
@@ -234,7 +244,7 @@ def _timed_run(obs, rank, method, sweeps, seed):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed number of sweeps
-        res = altmin(obs, rank, method=method, maxiter=1 + sweeps, tol=0.0, rng=seed)
+        res = altmin(obs, rank, maxiter=1 + sweeps, tol=0.0, rng=seed, **_OPTIONS[method])
     h = res.history
     times = np.full(sweeps, np.nan)
     later = np.asarray(h["sweep_time"][1:], dtype=float)
@@ -289,7 +299,7 @@ def run(scale="small", rng=0, progress=None):
     >>> from lowrank.experiments import completion_sweep_time as f4
     >>> data = f4.run("tiny", rng=0)
     >>> data["sweep_time"].shape, data["per_row"].tolist()
-    ((2, 3, 2, 2), [192, 32])
+    ((2, 3, 3, 2), [192, 32])
     """
 
     sizes = _sizes(scale)
@@ -369,7 +379,7 @@ def to_rows(data):
     >>> from lowrank.experiments import completion_sweep_time as f4
     >>> rows = f4.to_rows(f4.run("tiny", rng=0))
     >>> len(rows), rows[0]["regime"], rows[0]["method"]
-    (12, 'analysis', 'exact')
+    (18, 'analysis', 'exact')
     """
     rows = []
     for a, regime in enumerate(data["regimes"]):
@@ -449,19 +459,22 @@ def plot(data, *, fig=None):
                 offset = np.mean(np.log(fitted) - slope * np.log(fit_ranks))
                 ax.plot(fit_ranks, np.exp(offset) * fit_ranks ** slope, "--", color=color,
                         lw=1, alpha=0.7)
-            if method == "robust":
+            if method in _ANNOTATION_OFFSETS:
                 steps, frac = data["mean_steps"][a, :, j], data["exact_fraction"][a, :, j]
                 chol = ~np.isfinite(steps)
-                ax.plot(ranks[chol], med[chol], ls="none", marker=MARKERS["robust"], ms=6,
-                        mfc="white", mec=color, zorder=3)
+                ax.plot(ranks[chol], med[chol], ls="none", marker=MARKERS.get(method, "o"),
+                        ms=6, mfc="white", mec=color, zorder=3)
+                dx, dy = _ANNOTATION_OFFSETS[method]
                 for k, y, s, f in zip(ranks[~chol], med[~chol], steps[~chol], frac[~chol],
                                       strict=True):
                     text = f"s̄ = {s:.1f}" + (f"\n{100 * f:.0f}% Chol." if f >= 0.005 else "")
-                    ax.annotate(text, (k, y), textcoords="offset points", xytext=(8, -4),
-                                ha="left", va="top", fontsize=8.5, color=color)
+                    ax.annotate(text, (k, y), textcoords="offset points", xytext=(dx, dy),
+                                ha="left", va="top" if dy < 0 else "bottom", fontsize=8,
+                                color=color)
         ratios = [f"{m}: {rank_ratio(data, data['regimes'][a], m):.2f}"
                   for m in data["methods"]]
-        text = "hollow markers: robust solved every\nrow by Cholesky (predicted cheaper)"
+        text = ("s̄ = mean CG steps per CG-solved row\nhollow markers: every row solved "
+                "by Cholesky\n(predicted cheaper than CG)")
         if top % 4 == 0 and top // 4 in ranks:
             text = f"t(k={top}) / t(k={top // 4}): " + ", ".join(ratios) + "\n" + text
         ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=8.5,
@@ -478,6 +491,6 @@ def plot(data, *, fig=None):
     fig.suptitle(
         f"F4: AltMin time per sweep vs rank at fixed |Ω| (n = m = {data['n']:,}, κ = "
         f"{data['cond']:g}, one thread; median and range of {data['timed_sweeps']} sweeps "
-        "after the first; s̄ = mean CG steps per row)", fontsize=10.5)
+        "after the first)", fontsize=10.5)
     return fig
 

@@ -48,7 +48,7 @@ from ..sampling import (
     sampling_probabilities,
     subspace_embedding_distortion,
 )
-from ._common import prepare_figure
+from ._common import CLIPPED_LABEL, clipped_handle, mark_clipped, prepare_figure
 
 __all__ = ["make_matrix", "matrix_kind", "methods_for", "n_steps", "plot", "run",
            "sensitivities", "summarize", "to_rows"]
@@ -425,13 +425,31 @@ def _sensitivity_text(total, method):
     return rf"$\mathfrak{{S}} = {total:.3g}$ ({method})"
 
 
+def _mark_clipped_lines(ax, ratios, s, methods, p):
+    """Mark the medians and band maxima above the axis of ``ax`` (its limits are final);
+    True when something was marked."""
+    drawn = [k for k, method in enumerate(methods) if method in methods_for(p)]
+    middle = (len(drawn) - 1) / 2
+    top = ax.get_ylim()[1]
+    marked = False
+    for j, k in enumerate(drawn):
+        color = COLORS[methods[k]]
+        maxima = np.where(s["median"][k] > top, np.nan, s["max"][k])  # one mark per point
+        for values, filled in ((s["median"][k], True), (maxima, False)):
+            marked |= mark_clipped(ax, ratios, values, color=color, filled=filled,
+                                   shift=5.0 * (j - middle)) is not None
+    return marked
+
+
 def plot(data, *, fig=None):
     """Draw F3: distortion (rows 1-2) and regression excess (rows 3-4) against m/d.
 
     Columns are the exponents p; within each block of two rows the first holds the
     matrix with the small total sensitivity, the second the one with the large.  Lines
     are medians over the trials, shaded bands their range; values below the floor
-    (exact fits) are drawn at it.
+    (exact fits) are drawn at it, and medians (filled triangles) or maxima (open
+    triangles) above the top of the axis (the excess axes stop at 1e2) at its top edge,
+    as the legend says.
 
     Parameters
     ----------
@@ -458,6 +476,7 @@ def plot(data, *, fig=None):
     ratios = np.asarray(data["ratios"], dtype=float)
     d = data["d"]
     blocks = (("distortion", "distortion"), ("excess", "relative excess cost"))
+    clipped = False
     for a, p in enumerate(p_values):
         for r, role in enumerate(roles):
             kind = data["matrices"][a][r]
@@ -477,7 +496,7 @@ def plot(data, *, fig=None):
                                     np.maximum(s["max"][k], floor), color=color,
                                     alpha=0.1, lw=0)
                 ax.set_title(f"{what}: p = {p:g}, {role} $\\mathfrak{{S}}$\n"
-                             f"{MATRIX_LABELS[kind]}, {sens}", fontsize=8.5)
+                             f"{MATRIX_LABELS[kind]}, {sens}", fontsize=8.5, pad=7)
                 ax.set_xscale("log", base=2)
                 ax.set_yscale("log")
                 ax.set_xticks(ratios, [f"{x:g}" for x in ratios])
@@ -489,6 +508,7 @@ def plot(data, *, fig=None):
                 if a == 0:
                     ax.set_ylabel("max |‖SMx‖ₚ/‖Mx‖ₚ − 1|" if key == "distortion"
                                   else "(f(xₘ) − f(x*)) / f(x*)", fontsize=9)
+                clipped |= _mark_clipped_lines(ax, ratios, s, data["methods"], p)
     for ax in axes[-1]:
         ax.set_xlabel(f"expected sample count m / d (d = {d})")
     handles, labels = [], []
@@ -497,7 +517,11 @@ def plot(data, *, fig=None):
             if label not in labels:
                 handles.append(h)
                 labels.append(label)
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=9,
+    ncol = len(labels)
+    if clipped:
+        handles.append(clipped_handle(f"{CLIPPED_LABEL} (▲ median, △ maximum)"))
+        labels.append(handles[-1].get_label())
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=9,
                frameon=False)
     fig.suptitle(
         f"F3: l_p row sampling, n = {data['n']}, d = {d}, {data['n_trials']} trials "

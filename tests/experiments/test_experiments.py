@@ -14,7 +14,8 @@ import sys
 import numpy as np
 import pytest
 
-from lowrank.experiments import FIGURES, _linf_trials
+from lowrank.exceptions import LowrankWarning
+from lowrank.experiments import FIGURES, _common, _linf_trials
 from lowrank.experiments import completion_recovery as f5
 from lowrank.experiments import completion_sweep_time as f4
 from lowrank.experiments import linf_error_vs_dimension as f2
@@ -84,6 +85,98 @@ def test_f1_shapes_and_keys(f1_data):
     d = f1_data["d"]
     assert np.all(f1_data["r_2"] <= f1_data["r_inf"] * (1 + 1e-12))
     assert np.all(f1_data["r_inf"] <= np.sqrt(d) * f1_data["r_2"] * (1 + 1e-12))
+    real = f1_data["real"]
+    assert real["available"] and real["message"] == ""
+    assert (real["panel"], real["matrix"], real["n"], real["d"]) == (
+        "illc1850", "illc1850", 1850, 712)
+    assert real["r_inf"].shape == real["r_2"].shape == (7, real["ratios"].size,
+                                                        real["n_trials"])
+    np.testing.assert_array_equal(real["sketch_sizes"], np.rint(real["ratios"] * 712))
+    assert np.all((real["sketch_sizes"] > 712) & (real["sketch_sizes"] <= 1850))
+    assert np.all(np.isfinite(real["r_inf"])) and np.all(real["r_inf"] >= 0)
+    assert np.all(real["r_2"] <= real["r_inf"] * (1 + 1e-12))
+
+
+def test_f1_real_panel_dense_sketches_beat_the_trivial_error(f1_data):
+    # The dense and OSNAP sketches stay within a few times the Gaussian rate on
+    # illc1850 (about 4 at m = 1.25 d), far below the errors of singular row samples.
+    real = f1_data["real"]
+    for family in ("gaussian", "srht", "sparse_sign_k8"):
+        f = f1_data["families"].index(family)
+        assert np.all(real["r_inf"][f] < 10)
+        assert np.median(real["r_inf"][f, -1]) < np.median(real["r_inf"][f, 0])
+
+
+def test_illc1850_loads_from_scipy():
+    A, pinv_norm, leverage = _linf_trials.load_illc1850()
+    assert A.shape == (1850, 712) and np.count_nonzero(A) == 8636
+    assert not A.flags.writeable and not leverage.flags.writeable
+    np.testing.assert_allclose(pinv_norm, 1 / np.linalg.svd(A, compute_uv=False)[-1])
+    np.testing.assert_allclose(leverage.sum(), 1.0)
+    instance = _linf_trials.illc1850_instance(np.random.default_rng(0))
+    Ab = instance.Ab
+    residual = Ab[:, 712] - Ab[:, :712] @ instance.x
+    # x* is the least-squares solution: A^T r = 0 (relative to ||A|| ||r||)
+    assert np.linalg.norm(Ab[:, :712].T @ residual) < 1e-10 * np.linalg.norm(residual)
+    np.testing.assert_allclose(instance.scale, np.linalg.norm(residual) * pinv_norm)
+    # the planted noise is about 10 % of ||A x0||: ||r|| is of that order
+    ratio = np.linalg.norm(residual) / np.linalg.norm(Ab[:, 712])
+    assert 0.03 < ratio < 0.2
+
+
+def test_sketched_solution_above_half_n_is_the_sketch_of_linf_lstsq():
+    # Above n / 2 rows linf_lstsq solves exactly; the trials then call lstsq's
+    # sketch-and-solve, which below n / 2 gives linf_lstsq's answer bit for bit.
+    from lowrank.regression import linf_lstsq
+
+    instance = _linf_trials.generic_instance(300, 8, np.random.default_rng(0))
+    A, b = instance.Ab[:, :8], instance.Ab[:, 8]
+    for family in _linf_trials.FAMILIES[:4]:
+        kind = _linf_trials._LINF_LSTSQ[family.key]
+        below = _linf_trials.sketched_solution(instance, family, 150, np.random.default_rng(1))
+        np.testing.assert_array_equal(
+            below, linf_lstsq(A, b, sketch=kind, sketch_size=150, rng=1).x)
+        above = _linf_trials.sketched_solution(instance, family, 256, np.random.default_rng(1))
+        assert np.max(np.abs(above - instance.x)) > 1e-12  # a sketch, not the exact solve
+
+
+def _without_illc1850(monkeypatch, tmp_path, contents=None):
+    path = tmp_path / "propack_test_data.npz"
+    if contents is not None:
+        np.savez(path, **contents)
+    monkeypatch.setattr(_linf_trials, "illc1850_path", lambda: str(path))
+
+
+@pytest.mark.parametrize("contents", [None, {"A_complex": np.zeros(3)}, {"A_real": np.eye(3)}],
+                         ids=["missing", "no-key", "wrong-matrix"])
+def test_f1_skips_the_real_panel_without_the_matrix(monkeypatch, tmp_path, contents):
+    figure = pytest.importorskip("matplotlib.figure")
+    _without_illc1850(monkeypatch, tmp_path, contents)
+    counts = []
+    with pytest.warns(LowrankWarning, match=r"panel \(c\) skipped"):
+        data = f1.run("tiny", rng=0, progress=counts.append)
+    assert sum(counts) == f1.n_steps("tiny")
+    real = data["real"]
+    assert not real["available"] and real["r_inf"] is None
+    assert "skipped" in real["message"]
+    if contents is None:
+        assert "without its tests" in real["message"]
+    assert data["r_inf"].shape == (2, 7, 3, 20)  # (a) and (b) still run
+    rows = f1.to_rows(data)
+    assert len(rows) == 2 * 7 * 3 and {row["matrix"] for row in rows} == {
+        "synthetic_haar", "synthetic_block_spike"}
+    fig = f1.plot(data)
+    assert isinstance(fig, figure.Figure) and len(fig.axes) == 6
+    note = " ".join(t.get_text() for t in fig.axes[2].texts)
+    assert "Panel (c) skipped" in note and "illc1850" in fig.axes[2].get_title()
+    assert "(c) skipped" in fig._suptitle.get_text()
+
+
+def test_f1_skipped_panel_keeps_the_synthetic_data(monkeypatch, tmp_path, f1_data):
+    _without_illc1850(monkeypatch, tmp_path)
+    with pytest.warns(LowrankWarning):
+        data = f1.run("tiny", rng=0)
+    np.testing.assert_array_equal(data["r_inf"], f1_data["r_inf"])
 
 
 def test_f2_shapes_and_keys(f2_data):
@@ -215,6 +308,8 @@ def test_same_seed_gives_identical_data(module, f1_data, f2_data):
     again = module.run("tiny", rng=0)
     np.testing.assert_array_equal(again["r_inf"], data["r_inf"])
     np.testing.assert_array_equal(again["r_2"], data["r_2"])
+    if module is f1:
+        np.testing.assert_array_equal(again["real"]["r_inf"], data["real"]["r_inf"])
     other = module.run("tiny", rng=1)
     assert not np.array_equal(other["r_inf"], data["r_inf"])
 
@@ -236,11 +331,22 @@ def test_progress_reports_every_trial(module):
 
 def test_to_rows(f1_data, f2_data):
     rows = f1.to_rows(f1_data)
-    assert len(rows) == 2 * 7 * len(f1_data["ratios"])
-    row = rows[0]
-    assert {"panel", "family", "m", "m_over_d", "r_inf_median", "r_inf_q05", "r_inf_q95",
-            "r_inf_frac_above_1", "r_2_median"} <= set(row)
-    assert row["r_inf_q05"] <= row["r_inf_median"] <= row["r_inf_q95"]
+    real = f1_data["real"]
+    assert len(rows) == 7 * (2 * len(f1_data["ratios"]) + real["ratios"].size)
+    assert len({tuple(row) for row in rows}) == 1  # one set of columns for the CSV
+    for row in rows:
+        assert {"panel", "matrix", "family", "n", "d", "m", "m_over_d", "n_trials",
+                "r_inf_median", "r_inf_q05", "r_inf_q95", "r_inf_frac_above_1",
+                "r_2_median"} <= set(row)
+        assert row["r_inf_q05"] <= row["r_inf_median"] <= row["r_inf_q95"]
+    assert {row["matrix"] for row in rows} == {"synthetic_haar", "synthetic_block_spike",
+                                               "illc1850"}
+    real_rows = [row for row in rows if row["matrix"] == "illc1850"]
+    assert len(real_rows) == 7 * real["ratios"].size
+    assert all((row["panel"], row["n"], row["d"], row["n_trials"]) == (
+        "illc1850", 1850, 712, real["n_trials"]) for row in real_rows)
+    assert {row["m_over_d"] for row in real_rows} == set(real["ratios"].tolist())
+    assert all(row["m"] == round(row["m_over_d"] * 712) for row in real_rows)
     assert len(f2.to_rows(f2_data)) == 2 * 7 * len(f2_data["dims"])
 
 
@@ -293,13 +399,74 @@ def test_f3_plot_returns_a_figure(f3_data):
     assert len(fig.axes[0].get_lines()) == len(f3.methods_for(1)) + 1  # + the y = 1 line
 
 
+def _f3_axis(fig, what, p, role):
+    (ax,) = [ax for ax in fig.axes if ax.get_title().startswith(f"{what}: p = {p:g}, {role}")]
+    return ax
+
+
+def test_f3_marks_excess_values_above_the_axis(f3_data):
+    pytest.importorskip("matplotlib.figure")
+    excess = np.minimum(f3_data["excess"], 1.0)  # nothing above the axis ...
+    a, k = f3.P_VALUES.index(3.0), f3.METHODS.index("lewis")
+    excess[a, 0, k, 1, :] = 1e4  # ... but the median at p = 3, small S, m = ratios[1]
+    excess[a, 1, k, 0, :] = 0.5  # and one trial (the band's maximum, not the median)
+    excess[a, 1, k, 0, 0] = 150.0  # at p = 3, large S, m = ratios[0]
+    data = {**f3_data, "excess": excess}
+    fig = f3.plot(data)
+    ratios = np.asarray(data["ratios"], dtype=float)
+    marked = [ax for ax in fig.axes if _clipped_marks(ax)]
+    small, large = (_f3_axis(fig, "relative excess cost", 3, role) for role in ("small",
+                                                                                "large"))
+    assert marked == [small, large]
+    for ax, i, filled in ((small, 1, True), (large, 0, False)):
+        (mark,) = _clipped_marks(ax)
+        top = ax.get_ylim()[1]
+        assert top <= 1e2 + 1e-9  # the excess axes stop at 1e2: the value lies above
+        assert mark.get_marker() == "^" and not mark.get_clip_on()
+        np.testing.assert_array_equal(mark.get_xdata(), [ratios[i]])
+        np.testing.assert_array_equal(mark.get_ydata(), [top])
+        assert (mark.get_markerfacecolor() != "none") == filled
+        assert mark.get_color() == f3.COLORS["lewis"]
+    assert any(_common.CLIPPED_LABEL in text for text in _legend_texts(fig))
+    # without values above the axes: no marks and no legend entry
+    fig = f3.plot({**f3_data, "excess": np.minimum(f3_data["excess"], 1.0)})
+    assert not any(_clipped_marks(ax) for ax in fig.axes)
+    assert not any(_common.CLIPPED_LABEL in text for text in _legend_texts(fig))
+
+
 @pytest.mark.parametrize("module", [f1, f2])
 def test_plot_returns_a_figure(module, f1_data, f2_data):
     figure = pytest.importorskip("matplotlib.figure")
     fig = module.plot(f1_data if module is f1 else f2_data)
     assert isinstance(fig, figure.Figure)
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == (6 if module is f1 else 4)  # F1: panels (a), (b), (c)
     assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    if module is f1:
+        assert fig.axes[2].get_title().startswith("(c) real: illc1850")
+        ticks = [t.get_text() for t in fig.axes[5].get_xticklabels()]
+        assert ticks == [f"{r:g}" for r in f1_data["real"]["ratios"]]
+
+
+def _clipped_marks(ax):
+    return [line for line in ax.get_lines() if line.get_gid() == "clipped"]
+
+
+def _legend_texts(fig):
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def test_f1_marks_values_above_the_axis(f1_data):
+    pytest.importorskip("matplotlib.figure")
+    data = {**f1_data, "r_inf": f1_data["r_inf"].copy()}
+    p, f = _index(data, "generic", "srht")
+    data["r_inf"][p, f, 1] = 1e6  # the whole column of trials: the median
+    fig = f1.plot(data)
+    top = fig.axes[p]
+    marks = _clipped_marks(top)
+    assert len(marks) == 1 and marks[0].get_marker() == "^"
+    np.testing.assert_array_equal(marks[0].get_xdata(), [data["ratios"][1]])
+    np.testing.assert_array_equal(marks[0].get_ydata(), [top.get_ylim()[1]])
+    assert any(_common.CLIPPED_LABEL in text for text in _legend_texts(fig))
 
 
 def test_cli_writes_png_and_csv(tmp_path, capsys):
@@ -366,11 +533,11 @@ def test_f4_shapes_and_keys(f4_data):
     ranks, sweeps = f4_data["ranks"], f4_data["timed_sweeps"]
     assert f4_data["figure"] == "F4"
     assert f4_data["regimes"] == ["analysis", "sparse"]
-    assert f4_data["methods"] == ["exact", "robust"]
-    assert f4_data["sweep_time"].shape == (2, ranks.size, 2, sweeps)
+    assert f4_data["methods"] == ["exact", "robust", "robust_cg"]
+    assert f4_data["sweep_time"].shape == (2, ranks.size, 3, sweeps)
     assert np.all(f4_data["sweep_time"] > 0)
     for key in ("median_time", "mean_steps", "exact_fraction", "residual"):
-        assert f4_data[key].shape == (2, ranks.size, 2)
+        assert f4_data[key].shape == (2, ranks.size, 3)
     n, k_max = f4_data["n"], int(ranks.max())
     assert f4_data["per_row"].tolist() == [np.ceil(4 * k_max * np.log(n)), 4 * k_max]
     np.testing.assert_array_equal(f4_data["n_observed"], f4_data["per_row"] * n)
@@ -383,8 +550,20 @@ def test_f4_shapes_and_keys(f4_data):
 
 def test_f4_methods_reach_the_same_iterates(f4_data):
     # exact and robust follow the same iterates: the residuals after the timed sweeps agree
-    np.testing.assert_allclose(f4_data["residual"][..., 0], f4_data["residual"][..., 1],
-                               rtol=1e-3)
+    for j in (1, 2):
+        np.testing.assert_allclose(f4_data["residual"][..., 0], f4_data["residual"][..., j],
+                                   rtol=1e-3)
+
+
+def test_f4_forced_cg_runs_cg(f4_data):
+    # the forced variant solves rows by CG at every rank (the hybrid may not at small k)
+    forced = f4_data["methods"].index("robust_cg")
+    assert np.all(f4_data["mean_steps"][:, :, forced] > 0)
+    analysis = f4_data["regimes"].index("analysis")
+    # (in the sparser regime rows may reach the CG step cap and finish by Cholesky)
+    assert np.all(f4_data["exact_fraction"][analysis, :, forced] < 0.6)
+    rows = [r for r in f4.to_rows(f4_data) if r["method"] == "robust_cg"]
+    assert all(np.isfinite(r["mean_cg_steps"]) and r["mean_cg_steps"] > 0 for r in rows)
     analysis = f4_data["regimes"].index("analysis")
     assert np.all(f4_data["residual"][analysis] < 1e-2)
 
@@ -399,7 +578,7 @@ def test_f4_same_seed_gives_identical_data(f4_data):
 
 def test_f4_to_rows(f4_data):
     rows = f4.to_rows(f4_data)
-    assert len(rows) == 2 * f4_data["ranks"].size * 2
+    assert len(rows) == 2 * f4_data["ranks"].size * 3
     for row in rows:
         assert set(f4.TIMING_COLUMNS) <= set(row)
         assert {"regime", "method", "rank", "per_row", "n_observed", "mean_cg_steps",
@@ -451,7 +630,7 @@ def test_f4_factors_and_entries():
 def test_f5_shapes_and_keys(f5_data):
     assert f5_data["figure"] == "F5"
     maxiter = f5_data["conv_error"].shape[-1]
-    assert f5_data["conv_error"].shape == (len(f5.CONDS), 2, maxiter)
+    assert f5_data["conv_error"].shape == (len(f5.CONDS), len(f5.METHODS), maxiter)
     assert f5_data["conv_singular_values"].shape == (len(f5.CONDS), f5_data["conv_rank"])
     np.testing.assert_allclose(f5_data["conv_singular_values"][:, -1],
                                1 / np.asarray(f5.CONDS))
@@ -465,14 +644,29 @@ def test_f5_shapes_and_keys(f5_data):
 
 
 def test_f5_robust_reaches_the_accuracy_of_exact(f5_data):
+    methods = list(f5.METHODS)
     for c in range(len(f5.CONDS)):
         finals = [f5_data["conv_error"][c, j, f5_data["conv_n_iter"][c, j] - 1]
-                  for j in range(2)]
+                  for j in range(len(methods))]
         assert max(finals) < 1e-10
         assert max(finals) < 10 * min(finals)
-        exact, robust = f5_data["conv_error"][c]
+        exact = f5_data["conv_error"][c, methods.index("exact")]
         k = min(f5_data["conv_n_iter"][c])
-        np.testing.assert_allclose(robust[:k], exact[:k], rtol=0.5)
+        for method in ("robust", "robust_cg"):
+            robust = f5_data["conv_error"][c, methods.index(method)]
+            np.testing.assert_allclose(robust[:k], exact[:k], rtol=0.5)
+
+
+def test_f5_forced_cg_runs_cg(f5_data):
+    # at the tiny scale's k = 4 the default hybrid is the exact method; the forced
+    # variant runs CG in both panels
+    forced = list(f5.METHODS).index("robust_cg")
+    for c in range(len(f5.CONDS)):
+        k = f5_data["conv_n_iter"][c, forced]
+        assert np.max(f5_data["conv_steps"][c, forced, 1:k]) > 0
+        assert np.mean(f5_data["conv_cholesky"][c, forced, 1:k]) < 0.5
+    phase = f5_data["phase_methods"].index("robust_cg")
+    assert np.nanmean(f5_data["phase_cholesky"][phase]) < 0.9
 
 
 def test_f5_recovery_needs_enough_samples(f5_data):

@@ -382,20 +382,35 @@ def test_no_warnings_on_default_path():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(1, 1), (7, 3), (5000, 17), (9000, 64)])
-def test_fused_residual_gradient_matches_blas(dtype, shape):
+@pytest.mark.parametrize("k", [1, 3])
+def test_fused_residual_gradient_matches_blas(dtype, shape, k):
     from lowrank._kernels.regression import residual_gradient
 
     rng = np.random.default_rng(0)
     A = rng.standard_normal(shape).astype(dtype)
-    b = rng.standard_normal(shape[0]).astype(dtype)
-    x = rng.standard_normal(shape[1]).astype(dtype)
-    g, rr = residual_gradient(A, b, x, 4096)
-    r = b.astype(np.float64) - A.astype(np.float64) @ x.astype(np.float64)
-    g_ref = A.astype(np.float64).T @ r
+    B = rng.standard_normal((shape[0], k)).astype(dtype)
+    X = rng.standard_normal((shape[1], k)).astype(dtype)
+    GT, rr = residual_gradient(A, B, np.ascontiguousarray(X.T), 4096)
+    R = B.astype(np.float64) - A.astype(np.float64) @ X.astype(np.float64)
+    G_ref = A.astype(np.float64).T @ R
     tol = 1e-4 if dtype == np.float32 else 1e-12
-    assert g.dtype == dtype
-    np.testing.assert_allclose(g, g_ref, rtol=tol, atol=tol * np.abs(g_ref).max())
-    assert rr == pytest.approx(r @ r, rel=tol)
+    assert GT.dtype == dtype and GT.shape == (k, shape[1])
+    np.testing.assert_allclose(GT.T, G_ref, rtol=tol, atol=tol * np.abs(G_ref).max())
+    np.testing.assert_allclose(rr, np.sum(R * R, axis=0), rtol=tol)
+
+
+def test_blocked_blas_gradient_matches_the_fused_kernel():
+    from lowrank._kernels.regression import residual_gradient
+    from lowrank.regression._iterative import _blocked_residual_gradient
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((5000, 40))
+    B = rng.standard_normal((5000, 6))
+    X = rng.standard_normal((40, 6))
+    G, r = _blocked_residual_gradient(A, B, X)
+    GT, rr = residual_gradient(A, B, np.ascontiguousarray(X.T), 4096)
+    np.testing.assert_allclose(G, GT.T, rtol=1e-12, atol=1e-12 * np.abs(G).max())
+    np.testing.assert_allclose(r, np.sqrt(rr), rtol=1e-13)
 
 
 @pytest.mark.parametrize("layout", ["C", "F", "csr"])
@@ -430,17 +445,18 @@ def test_small_cholesky_kernel_reports_breakdown():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_blocked_transpose_product_matches_blas(dtype):
+@pytest.mark.parametrize("k", [1, 4])
+def test_blocked_transpose_product_matches_blas(dtype, k):
     from lowrank._kernels.regression import transpose_times
 
     rng = np.random.default_rng(1)
     A = rng.standard_normal((9000, 33)).astype(dtype)
-    u = rng.standard_normal(9000).astype(dtype)
-    g = transpose_times(A, u, 4096)
-    ref = A.astype(np.float64).T @ u.astype(np.float64)
+    U = rng.standard_normal((9000, k)).astype(dtype)
+    GT = transpose_times(A, U, 4096)
+    ref = A.astype(np.float64).T @ U.astype(np.float64)
     tol = 1e-4 if dtype == np.float32 else 1e-12
-    assert g.dtype == dtype
-    np.testing.assert_allclose(g, ref, rtol=0, atol=tol * np.abs(ref).max())
+    assert GT.dtype == dtype and GT.shape == (k, 33)
+    np.testing.assert_allclose(GT.T, ref, rtol=0, atol=tol * np.abs(ref).max())
 
 
 @given(P=lstsq_problems(min_rows=40, max_rows=300, max_cols=10, max_cond=1e6))
@@ -516,3 +532,77 @@ def test_matrix_right_hand_side_on_array_namespaces(xp, method):
     x = np.asarray(res.x.get() if hasattr(res.x, "get") else res.x)
     assert x.shape == (20, 2)
     np.testing.assert_allclose(x, scipy.linalg.lstsq(P.A, B)[0], rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["sketch_and_precondition", "iterative_sketching"])
+def test_matrix_right_hand_side_runs_the_columns_side_by_side(method):
+    # one pass over A per iteration for all the columns still running: the history
+    # interleaves the columns, a column in range(A) stops after its first iterations
+    # while the others go on, and every column meets its own stopping test
+    P = lstsq_problem(4000, 40, cond=1e4, residual_norm=0.1, rng=4)
+    rng = np.random.default_rng(0)
+    B = np.column_stack([P.b, P.A @ rng.standard_normal(40), -P.b + 1e-3 * P.A[:, 0]])
+    res = lstsq(P.A, B, method=method, preconditioner="sketch", rng=0)
+    column = res.history["column"]
+    counts = np.bincount(column.astype(int), minlength=3)
+    assert counts.sum() == res.n_iter and res.converged
+    assert counts[1] < counts[0] and counts[1] < counts[2]
+    # side by side: the columns' first iterations come before any column's last
+    first_rows = [np.flatnonzero(column == j)[0] for j in range(3)]
+    assert max(first_rows) < 3
+    ref = scipy.linalg.lstsq(P.A, B)[0]
+    for j in range(3):
+        assert rel(res.x[:, j], ref[:, j]) <= 1e-6
+
+
+def test_matrix_right_hand_side_callback_and_maxiter():
+    P = lstsq_problem(3000, 30, cond=1e8, residual_norm=0.1, rng=0)
+    B = np.column_stack([P.b, 3 * P.b])
+    seen = []
+
+    def callback(it, X, r):
+        seen.append((it, X.shape, r.shape))
+        return it >= 4
+
+    stopped = lstsq(P.A, B, method="iterative_sketching", rng=0, callback=callback)
+    assert seen[0] == (1, (30, 2), (2,)) and len(seen) == 4
+    assert not stopped.converged and "callback" in stopped.message
+    assert stopped.n_iter == 8  # four iterations of each column
+    with pytest.warns(ConvergenceWarning, match="2 of 2 columns not converged"):
+        capped = lstsq(P.A, B, method="iterative_sketching", maxiter=2, rng=0)
+    assert capped.column_converged.tolist() == [False, False]
+
+
+@given(P=lstsq_problems(min_rows=60, max_rows=400, max_cols=8, max_cond=1e6),
+       k=st.integers(2, 5), seed=st.integers(0, 2**16))
+def test_matrix_right_hand_side_property_residuals_are_optimal(P, k, seed):
+    """Every column's residual is orthogonal to range(A) (the normal equations), the
+    columns of a block solve match their one-by-one solves, and scaling one column of b
+    scales only that column of x."""
+    rng = np.random.default_rng(seed)
+    B = np.column_stack([P.b] + [rng.standard_normal(P.A.shape[0]) for _ in range(k - 1)])
+    for method in ("sketch_and_precondition", "iterative_sketching"):
+        res = lstsq(P.A, B, method=method, rng=seed)
+        R = B - P.A @ res.x
+        scale = np.linalg.norm(P.A, 2) * np.linalg.norm(B, axis=0)
+        assert np.all(np.linalg.norm(P.A.T @ R, axis=0) <= 1e-8 * scale)
+        B2 = B.copy()
+        B2[:, 1] *= -4.0
+        res2 = lstsq(P.A, B2, method=method, rng=seed)
+        np.testing.assert_allclose(res2.x[:, 1], -4.0 * res.x[:, 1], rtol=1e-6,
+                                   atol=1e-9 * np.abs(res.x[:, 1]).max())
+
+
+def test_matrix_right_hand_side_rank_deficient_and_sparse():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((500, 4)) @ rng.standard_normal((4, 10))  # rank 4, d = 10
+    B = rng.standard_normal((500, 3))
+    res = lstsq(A, B, method="sketch_and_precondition", rng=0)
+    assert res.preconditioner == "sketch_svd" and res.converged
+    np.testing.assert_allclose(res.x, np.linalg.pinv(A) @ B, rtol=1e-8, atol=1e-10)
+    S = scipy.sparse.random(3000, 25, density=0.1, random_state=1, format="csr")
+    S = S + scipy.sparse.eye(3000, 25)
+    B = rng.standard_normal((3000, 2))
+    res = lstsq(S, B, method="sketch_and_precondition", rng=0)
+    np.testing.assert_allclose(res.x, scipy.linalg.lstsq(S.toarray(), B)[0], rtol=1e-8,
+                               atol=1e-10)
