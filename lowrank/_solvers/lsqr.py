@@ -63,7 +63,7 @@ def lsqr(xp, matvec, rmatvec, B, n_cols, *, atol, btol, maxiter, dtype, callback
         def clock():
             return time.perf_counter() - t0
 
-    n, k = B.shape
+    k = B.shape[1]
     maxiter = np.broadcast_to(np.asarray(maxiter, dtype=np.int64), (k,))
     Z_out = xp.zeros((n_cols, k), dtype=dtype)
     istop = np.full(k, 7, dtype=np.int64)

@@ -232,7 +232,7 @@ def _fit(backend, model, lam):
         model.offset += shift
         res = max(res - total * shift, 0.0)  # sum (e - shift)^2
     penalty = sum(backend.penalty(X, by_row) for X, by_row
-                  in zip(model.penalized(), (True, False)))
+                  in zip(model.penalized(), (True, False), strict=True))
     ref = backend.ref
     # (the objective may overflow to inf for values near the float range's end)
     return (math.sqrt(res / ref) if ref > 0 else math.sqrt(res)), res + lam * penalty

@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["HalfSweep", "SKETCH_NNZ", "SKETCH_ROWS_PER_RANK", "sweep_summary"]
+__all__ = ["SKETCH_NNZ", "SKETCH_ROWS_PER_RANK", "HalfSweep", "sweep_summary"]
 
 # The per-row sketch of preconditioner="sketch": rows per unit of rank and nonzeros per
 # observation (a sparse sign embedding).
