@@ -37,8 +37,10 @@ def test_bench_lstsq_quick(benchmarks_on_path):
     solvers = {row["solver"] for row in result["rows"]}
     assert bench_lstsq.REFERENCE in solvers
     assert {f"lowrank {m}" for m in bench_lstsq.LOWRANK_METHODS} <= solvers
-    # two right-hand sides, each with every solver
-    assert len(result["rows"]) == 2 * len(solvers)
+    # two right-hand sides and one block of them, each with every solver
+    assert len(result["rows"]) == 3 * len(solvers)
+    block = [r for r in result["rows"] if r["problem"].endswith("right-hand sides")]
+    assert all(r["accurate"] for r in block if r["solver"] == "lowrank auto")
     assert len(result["targets"]) == 2 * 3 * len(bench_lstsq.TARGET_METHODS)
     assert "| lowrank auto |" in bench_lstsq.to_markdown(result)
 
