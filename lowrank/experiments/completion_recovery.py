@@ -446,9 +446,9 @@ def plot(data, *, fig=None):
     _draw_phase(axes[-1], data)
     fig.suptitle(
         "F5: AltMin on incoherent rank-k matrices with a geometric spectrum, entries sampled "
-        "uniformly without duplicates\n(a) error on "
-        f"{data['conv_n_test']:,} held-out entries per sweep, tol = {data['tol']:g}; robust = "
-        "QR-preconditioned CG to 1e-3 of the warm start's residual per row (default: "
-        "Cholesky where cheaper; forced: CG on every row).  (b) success = "
-        f"held-out relative error ≤ {data['success_threshold']:g}", fontsize=10.5)
+        f"uniformly without duplicates\n(a) error on {data['conv_n_test']:,} held-out entries "
+        f"per sweep, tol = {data['tol']:g}; (b) success = held-out relative error ≤ "
+        f"{data['success_threshold']:g}\nrobust = QR-preconditioned CG to 1e-3 of the warm "
+        "start's residual per row (default: Cholesky where cheaper; forced: CG on every row)",
+        fontsize=10.5)
     return fig
