@@ -29,7 +29,7 @@ def mark_clipped(ax, x, values, *, color, filled=True, shift=0.0):
     many points, so that the marks of several lines at one ``x`` stay apart.  Returns
     the ``Line2D`` drawn, or ``None`` when nothing lies above the axis.
     """
-    from matplotlib.transforms import offset_copy
+    from matplotlib.transforms import offset_copy  # here: Matplotlib is optional
 
     top = ax.get_ylim()[1]
     x = np.asarray(x, dtype=float)
@@ -49,6 +49,6 @@ def mark_clipped(ax, x, values, *, color, filled=True, shift=0.0):
 
 def clipped_handle(label=CLIPPED_LABEL):
     """A legend entry for the marks of :func:`mark_clipped`."""
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # here: Matplotlib is optional
 
     return Line2D([], [], ls="none", marker="^", ms=7, color="0.35", label=label)

@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import scipy.sparse
+import scipy.sparse.linalg
 
 from ..regression import linf_lstsq, lstsq
 from ..sampling import leverage_scores, sample_rows
@@ -91,8 +92,6 @@ def illc1850_path():
     """Where SciPy's wheel ships illc1850: the PROPACK test data
     ``scipy/sparse/linalg/tests/propack_test_data.npz``, key ``A_real``.  The file is
     absent when SciPy was installed without its tests."""
-    import scipy.sparse.linalg
-
     return os.path.join(os.path.dirname(scipy.sparse.linalg.__file__), "tests",
                         "propack_test_data.npz")
 
@@ -210,3 +209,12 @@ def family_trials(instance, family, m, n_trials, rng, progress):
     if progress is not None:
         progress(n_trials)
     return out[:, 0], out[:, 1]
+
+
+def summary_columns(s_inf, s_2, idx):
+    """The CSV columns of one point: the statistics (of ``summarize`` in F1's module)
+    of R_inf (``s_inf``) and R_2 (``s_2``) at index ``idx``."""
+    columns = {f"r_inf_{stat}": float(s_inf[stat][idx])
+               for stat in ("median", "q05", "q95", "frac_above_1")}
+    columns.update({f"r_2_{stat}": float(s_2[stat][idx]) for stat in ("median", "q05", "q95")})
+    return columns

@@ -379,7 +379,7 @@ def _draw_convergence(ax, data, c):
 
 
 def _draw_phase(ax, data):
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # here: Matplotlib is needed by plot() only
 
     ratios = np.asarray(data["phase_ratios"], dtype=float)
     colors = ("tab:purple", "tab:green", "tab:orange", "tab:red", "tab:brown", "tab:cyan")

@@ -19,7 +19,13 @@ from .._rng import check_rng
 from .._threads import single_threaded
 from .._validation import check_option
 from ._common import prepare_figure
-from ._linf_trials import BLOCK_SIZE, FAMILIES, family_trials, make_instance
+from ._linf_trials import (
+    BLOCK_SIZE,
+    FAMILIES,
+    family_trials,
+    make_instance,
+    summary_columns,
+)
 from .linf_error_vs_sketch_size import (
     COLORS,
     DELTA,
@@ -151,13 +157,7 @@ def to_rows(data):
                     "panel": panel, "family": family, "n": data["n"], "d": int(d),
                     "m": int(data["sketch_sizes"][i]), "m_over_d": data["ratio"],
                     "n_trials": data["n_trials"],
-                    "r_inf_median": float(s_inf["median"][idx]),
-                    "r_inf_q05": float(s_inf["q05"][idx]),
-                    "r_inf_q95": float(s_inf["q95"][idx]),
-                    "r_inf_frac_above_1": float(s_inf["frac_above_1"][idx]),
-                    "r_2_median": float(s_2["median"][idx]),
-                    "r_2_q05": float(s_2["q05"][idx]),
-                    "r_2_q95": float(s_2["q95"][idx]),
+                    **summary_columns(s_inf, s_2, idx),
                 })
     return rows
 

@@ -51,7 +51,13 @@ from .._validation import check_option
 from ..exceptions import LowrankWarning
 from . import _linf_trials
 from ._common import CLIPPED_LABEL, clipped_handle, mark_clipped, prepare_figure
-from ._linf_trials import BLOCK_SIZE, FAMILIES, family_trials, make_instance
+from ._linf_trials import (
+    BLOCK_SIZE,
+    FAMILIES,
+    family_trials,
+    make_instance,
+    summary_columns,
+)
 
 __all__ = ["gaussian_rate", "n_steps", "paper_rate", "plot", "run", "summarize", "to_rows"]
 
@@ -310,13 +316,7 @@ def _row(panel, family, n, d, m, ratio, n_trials, s_inf, s_2, idx):
     return {
         "panel": panel, "matrix": MATRICES[panel], "family": family, "n": n, "d": d,
         "m": m, "m_over_d": ratio, "n_trials": n_trials,
-        "r_inf_median": float(s_inf["median"][idx]),
-        "r_inf_q05": float(s_inf["q05"][idx]),
-        "r_inf_q95": float(s_inf["q95"][idx]),
-        "r_inf_frac_above_1": float(s_inf["frac_above_1"][idx]),
-        "r_2_median": float(s_2["median"][idx]),
-        "r_2_q05": float(s_2["q05"][idx]),
-        "r_2_q95": float(s_2["q95"][idx]),
+        **summary_columns(s_inf, s_2, idx),
     }
 
 

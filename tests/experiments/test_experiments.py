@@ -49,6 +49,21 @@ def f5_data():
     return f5.run("tiny", rng=0)
 
 
+@pytest.fixture(scope="module")
+def seed1_run():
+    """``seed1_run(module) -> (data, counts)``: the figure's tiny run at rng=1 with the
+    progress counts it reported, made once for all the tests that need it."""
+    cache = {}
+
+    def run(module):
+        if module not in cache:
+            counts = []
+            cache[module] = (module.run("tiny", rng=1, progress=counts.append), counts)
+        return cache[module]
+
+    return run
+
+
 def _index(data, key, family):
     return data["panels"].index(key), data["families"].index(family)
 
@@ -147,21 +162,29 @@ def _without_illc1850(monkeypatch, tmp_path, contents=None):
     monkeypatch.setattr(_linf_trials, "illc1850_path", lambda: str(path))
 
 
-@pytest.mark.parametrize("contents", [None, {"A_complex": np.zeros(3)}, {"A_real": np.eye(3)}],
-                         ids=["missing", "no-key", "wrong-matrix"])
-def test_f1_skips_the_real_panel_without_the_matrix(monkeypatch, tmp_path, contents):
-    figure = pytest.importorskip("matplotlib.figure")
+@pytest.mark.parametrize(("contents", "match"), [
+    (None, "without its tests"), ({"A_complex": np.zeros(3)}, "A_real"),
+    ({"A_real": np.eye(3)}, "is not illc1850")], ids=["missing", "no-key", "wrong-matrix"])
+def test_illc1850_loader_refuses_a_missing_or_wrong_file(monkeypatch, tmp_path, contents,
+                                                         match):
     _without_illc1850(monkeypatch, tmp_path, contents)
+    with pytest.raises((OSError, KeyError, ValueError), match=match):
+        _linf_trials.load_illc1850()
+
+
+def test_f1_skips_the_real_panel_without_the_matrix(monkeypatch, tmp_path, f1_data):
+    figure = pytest.importorskip("matplotlib.figure")
+    _without_illc1850(monkeypatch, tmp_path)
     counts = []
     with pytest.warns(LowrankWarning, match=r"panel \(c\) skipped"):
         data = f1.run("tiny", rng=0, progress=counts.append)
     assert sum(counts) == f1.n_steps("tiny")
     real = data["real"]
     assert not real["available"] and real["r_inf"] is None
-    assert "skipped" in real["message"]
-    if contents is None:
-        assert "without its tests" in real["message"]
-    assert data["r_inf"].shape == (2, 7, 3, 20)  # (a) and (b) still run
+    assert "skipped" in real["message"] and "without its tests" in real["message"]
+    # (a) and (b) still run, with the same data as when the matrix is there
+    assert data["r_inf"].shape == (2, 7, 3, 20)
+    np.testing.assert_array_equal(data["r_inf"], f1_data["r_inf"])
     rows = f1.to_rows(data)
     assert len(rows) == 2 * 7 * 3 and {row["matrix"] for row in rows} == {
         "synthetic_haar", "synthetic_block_spike"}
@@ -170,13 +193,6 @@ def test_f1_skips_the_real_panel_without_the_matrix(monkeypatch, tmp_path, conte
     note = " ".join(t.get_text() for t in fig.axes[2].texts)
     assert "Panel (c) skipped" in note and "illc1850" in fig.axes[2].get_title()
     assert "(c) skipped" in fig._suptitle.get_text()
-
-
-def test_f1_skipped_panel_keeps_the_synthetic_data(monkeypatch, tmp_path, f1_data):
-    _without_illc1850(monkeypatch, tmp_path)
-    with pytest.warns(LowrankWarning):
-        data = f1.run("tiny", rng=0)
-    np.testing.assert_array_equal(data["r_inf"], f1_data["r_inf"])
 
 
 def test_f2_shapes_and_keys(f2_data):
@@ -303,30 +319,28 @@ def test_countsketch_failure_grows_with_d(f2_data):
 
 
 @pytest.mark.parametrize("module", [f1, f2])
-def test_same_seed_gives_identical_data(module, f1_data, f2_data):
+def test_same_seed_gives_identical_data(module, f1_data, f2_data, seed1_run):
     data = f1_data if module is f1 else f2_data
     again = module.run("tiny", rng=0)
     np.testing.assert_array_equal(again["r_inf"], data["r_inf"])
     np.testing.assert_array_equal(again["r_2"], data["r_2"])
     if module is f1:
         np.testing.assert_array_equal(again["real"]["r_inf"], data["real"]["r_inf"])
-    other = module.run("tiny", rng=1)
+    other = seed1_run(module)[0]
     assert not np.array_equal(other["r_inf"], data["r_inf"])
 
 
-def test_f3_same_seed_gives_identical_data(f3_data):
+def test_f3_same_seed_gives_identical_data(f3_data, seed1_run):
     again = f3.run("tiny", rng=0)
     for key in ("distortion", "excess", "realised_size", "total_sensitivity"):
         np.testing.assert_array_equal(again[key], f3_data[key])
-    other = f3.run("tiny", rng=1)
+    other = seed1_run(f3)[0]
     assert not np.array_equal(other["distortion"], f3_data["distortion"], equal_nan=True)
 
 
 @pytest.mark.parametrize("module", [f1, f2, f3, f4, f5])
-def test_progress_reports_every_trial(module):
-    counts = []
-    module.run("tiny", rng=2, progress=counts.append)
-    assert sum(counts) == module.n_steps("tiny")
+def test_progress_reports_every_trial(module, seed1_run):
+    assert sum(seed1_run(module)[1]) == module.n_steps("tiny")
 
 
 def test_to_rows(f1_data, f2_data):
@@ -469,10 +483,12 @@ def test_f1_marks_values_above_the_axis(f1_data):
     assert any(_common.CLIPPED_LABEL in text for text in _legend_texts(fig))
 
 
-def test_cli_writes_png_and_csv(tmp_path, capsys):
+def test_cli_writes_png_and_csv(tmp_path, capsys, request):
+    # the CSV of every figure is its to_rows of the same seed's run (the module fixtures:
+    # the in-process runs at rng=0, made once for all the tests of this file)
     pytest.importorskip("matplotlib")
     pytest.importorskip("tqdm")
-    assert main(["figures", "--scale", "tiny", "--out", str(tmp_path), "--seed", "3"]) == 0
+    assert main(["figures", "--scale", "tiny", "--out", str(tmp_path), "--seed", "0"]) == 0
     out = capsys.readouterr().out
     for fid, module in FIGURES.items():
         stem = tmp_path / f"{fid}_{module.__name__.rsplit('.', 1)[-1]}"
@@ -483,8 +499,9 @@ def test_cli_writes_png_and_csv(tmp_path, capsys):
         timing = getattr(module, "TIMING_COLUMNS", ())
         for row in rows:  # wall-clock times differ from run to run
             assert all(isinstance(float(row.pop(key)), float) for key in timing)
+        data = request.getfixturevalue(f"{fid.lower()}_data")
         assert rows == [{k: str(v) for k, v in row.items() if k not in timing}
-                        for row in module.to_rows(module.run("tiny", rng=3))]
+                        for row in module.to_rows(data)]
         assert str(png) in out
 
 
@@ -568,11 +585,11 @@ def test_f4_forced_cg_runs_cg(f4_data):
     assert np.all(f4_data["residual"][analysis] < 1e-2)
 
 
-def test_f4_same_seed_gives_identical_data(f4_data):
+def test_f4_same_seed_gives_identical_data(f4_data, seed1_run):
     again = f4.run("tiny", rng=0)
     for key in ("residual", "mean_steps", "exact_fraction", "per_row"):
         np.testing.assert_array_equal(again[key], f4_data[key])
-    other = f4.run("tiny", rng=1)
+    other = seed1_run(f4)[0]
     assert not np.array_equal(other["residual"], f4_data["residual"])
 
 
@@ -674,11 +691,11 @@ def test_f5_recovery_needs_enough_samples(f5_data):
     assert np.all(success[..., 0] == 0) and np.all(success[..., -1] >= 0.5)
 
 
-def test_f5_same_seed_gives_identical_data(f5_data):
+def test_f5_same_seed_gives_identical_data(f5_data, seed1_run):
     again = f5.run("tiny", rng=0)
     for key in ("conv_error", "conv_steps", "phase_error", "phase_sweeps"):
         np.testing.assert_array_equal(again[key], f5_data[key])
-    other = f5.run("tiny", rng=1)
+    other = seed1_run(f5)[0]
     assert not np.array_equal(other["conv_error"], f5_data["conv_error"], equal_nan=True)
 
 
