@@ -4,11 +4,12 @@ Families (one subpackage each): :mod:`lowrank.sketch` (sketching operators),
 :mod:`lowrank.sampling` (leverage scores, Lewis weights, l_p sensitivities, row sampling),
 :mod:`lowrank.regression` (least squares by sketching, l_inf and l_p regression),
 :mod:`lowrank.completion` (matrix completion by alternating minimization),
+:mod:`lowrank.tensor` (CP decomposition by the subspace power methods),
 :mod:`lowrank.testing` (generators, checks and hypothesis strategies) and
 :mod:`lowrank.experiments` (the reproduced figures and the ``lowrank`` command).
 """
 
-from . import completion, exceptions, regression, sampling, sketch, testing
+from . import completion, exceptions, regression, sampling, sketch, tensor, testing
 from .completion import CompletionResult, altmin
 from .exceptions import ConvergenceWarning, LowrankWarning
 from .regression import (
@@ -41,10 +42,19 @@ from .sketch import (
     SRHTSketch,
     make_sketch,
 )
+from .tensor import (
+    CPResult,
+    MomentTensor,
+    cp_tensor,
+    multi_subspace_power_method,
+    subspace_power_method,
+    symmetric_tensor,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CPResult",
     "CompletionResult",
     "ConvergenceWarning",
     "CountSketch",
@@ -56,6 +66,7 @@ __all__ = [
     "LowrankWarning",
     "LpRegressionResult",
     "LstsqResult",
+    "MomentTensor",
     "RademacherSketch",
     "RowSample",
     "SRHTSketch",
@@ -65,6 +76,7 @@ __all__ = [
     "__version__",
     "altmin",
     "completion",
+    "cp_tensor",
     "exceptions",
     "leverage_scores",
     "lewis_weights",
@@ -73,11 +85,15 @@ __all__ = [
     "lp_sensitivities",
     "lstsq",
     "make_sketch",
+    "multi_subspace_power_method",
     "regression",
     "sample_rows",
     "sampling",
     "sampling_probabilities",
     "sketch",
     "subspace_embedding_distortion",
+    "subspace_power_method",
+    "symmetric_tensor",
+    "tensor",
     "testing",
 ]

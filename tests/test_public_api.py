@@ -16,6 +16,7 @@ import lowrank.experiments
 import lowrank.regression
 import lowrank.sampling
 import lowrank.sketch
+import lowrank.tensor
 import lowrank.testing
 
 # The names SPEC 4 fixes; each module may export more, never fewer.
@@ -28,6 +29,8 @@ PUBLIC_NAMES = {
         "completion", "altmin", "CompletionResult", "LinfLstsqResult", "LpRegressionResult",
         "RowSample", "lp_sensitivities", "sample_rows", "sampling_probabilities",
         "subspace_embedding_distortion",
+        "tensor", "subspace_power_method", "multi_subspace_power_method", "CPResult",
+        "MomentTensor", "symmetric_tensor", "cp_tensor",
     },
     "lowrank.sketch": {
         "CountSketch", "GaussianSketch", "RademacherSketch", "SRHTSketch", "SparseSignSketch",
@@ -41,6 +44,11 @@ PUBLIC_NAMES = {
     "lowrank.testing": {
         "adjoint_test", "assert_orthonormal", "low_rank_matrix", "lstsq_problem",
         "observation_mask", "sparse_corruption", "graded_spd_matrix",
+        "symmetric_cp_problem", "cp_problem", "symmetric_noise", "factor_match_score",
+    },
+    "lowrank.tensor": {
+        "subspace_power_method", "multi_subspace_power_method", "CPResult", "MomentTensor",
+        "symmetric_tensor", "cp_tensor",
     },
     "lowrank.completion": {"altmin", "CompletionResult"},
     "lowrank.experiments": {"FIGURES"},
@@ -55,6 +63,7 @@ MODULES = {
     "lowrank.testing": lowrank.testing,
     "lowrank.exceptions": lowrank.exceptions,
     "lowrank.completion": lowrank.completion,
+    "lowrank.tensor": lowrank.tensor,
     "lowrank.experiments": lowrank.experiments,
 }
 

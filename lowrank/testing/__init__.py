@@ -8,6 +8,10 @@ of randomized algorithms:
 - :func:`sparse_corruption`: a sparse matrix of outliers;
 - :func:`observation_mask`: uniformly sampled entries for matrix completion;
 - :func:`graded_spd_matrix`: a symmetric positive definite ``D B D`` with graded scales;
+- :func:`symmetric_cp_problem`, :func:`cp_problem`: low-rank tensors (symmetric, partially
+  symmetric or asymmetric) with their planted decomposition; :func:`symmetric_noise`:
+  a symmetrized Gaussian tensor of unit Frobenius norm; :func:`factor_match_score`: the
+  factor cosines after optimal matching;
 - :mod:`lowrank.testing.strategies`: hypothesis strategies built on these (imported only
   when used, so hypothesis stays a test-time dependency);
 - :func:`assert_orthonormal`, :func:`adjoint_test`: checks.
@@ -19,18 +23,24 @@ import numpy as np
 from .._result import Result
 from .._rng import check_rng
 from .._validation import check_dtype_arg, check_int, check_option, check_real, check_shape
+from ..tensor import cp_tensor, symmetric_tensor, symmetrize
 
 __all__ = [
+    "CPProblem",
     "LstsqProblem",
     "adjoint_test",
     "assert_orthonormal",
     "coherence",
+    "cp_problem",
+    "factor_match_score",
     "graded_spd_matrix",
     "low_rank_matrix",
     "lstsq_problem",
     "observation_mask",
     "orthonormal_matrix",
     "sparse_corruption",
+    "symmetric_cp_problem",
+    "symmetric_noise",
 ]
 
 
@@ -363,3 +373,199 @@ def adjoint_test(op, *, n_trials=3, rtol=None, rng=None, dtype=np.float64):
     if not worst <= tol:
         raise AssertionError(f"adjoint test failed: relative mismatch {worst:.3e} > {tol:.3e}")
     return float(worst)
+
+
+class CPProblem(Result):
+    """A tensor with a planted CP decomposition ``sum_i weights[i] (x)_mode A_mode[:, i]``.
+
+    Attributes
+    ----------
+    tensor : ndarray
+        The dense tensor.
+    weights : ndarray (rank,)
+    factors : ndarray (d, rank) or list of ndarray
+        Unit-norm columns: one matrix for a symmetric tensor, else one per mode (modes of
+        one symmetry group share the same array).
+    symmetry : tuple of int
+        The group of each mode.
+    """
+
+    tensor: np.ndarray
+    weights: np.ndarray
+    factors: object
+    symmetry: tuple
+
+
+def _unit_columns(A):
+    return A / np.linalg.norm(A, axis=0)[None, :]
+
+
+def _draw_weights(weights, rank, rng):
+    if isinstance(weights, str):
+        check_option(weights, "weights", ("ones", "signed", "exp"))
+        if weights == "ones":
+            return np.ones(rank)
+        if weights == "signed":  # magnitudes in [0.5, 1.5], random signs
+            return rng.choice([-1.0, 1.0], rank) * rng.uniform(0.5, 1.5, rank)
+        return np.exp(rng.uniform(-1.0, 1.0, rank))
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (rank,):
+        raise ValueError(f"`weights` must have shape ({rank},); got {weights.shape}.")
+    return weights
+
+
+def symmetric_cp_problem(d, rank, order, *, weights="ones", correlated=False, rng=None,
+                         dtype=np.float64):
+    """A symmetric tensor ``sum_i weights[i] a_i^{(x) order}`` with known factors.
+
+    Parameters
+    ----------
+    d, rank, order : int
+        Side, number of components and order (``>= 2``).
+    weights : {"ones", "signed", "exp"} or array (rank,), default "ones"
+        The weights before the factors are normalized: all 1 (the SPM papers' timing
+        figures), random signs with magnitudes in ``[0.5, 1.5]`` (bounded away from 0,
+        so the rank is well defined), ``exp(U[-1, 1])`` (the MSPM paper), or given.
+    correlated : bool, default False
+        Draw ``a_i ~ (N(0, I) + 1) / sqrt(d)`` (pairwise correlated, the SPM noise
+        figures) instead of ``N(0, I) / sqrt(d)``.
+    rng, dtype
+        Seed and float dtype of the tensor.
+
+    Returns
+    -------
+    CPProblem
+        ``factors`` has unit columns; ``weights`` absorbs the drawn norms
+        (``w_i ||a_i||^order``).
+
+    Examples
+    --------
+    >>> from lowrank.testing import symmetric_cp_problem
+    >>> p = symmetric_cp_problem(5, 3, 4, rng=0)
+    >>> p.tensor.shape, p.factors.shape
+    ((5, 5, 5, 5), (5, 3))
+    """
+    d = check_int(d, "d", low=1)
+    rank = check_int(rank, "rank", low=1)
+    order = check_int(order, "order", low=2)
+    dtype = check_dtype_arg(dtype) or np.float64
+    rng = check_rng(rng)
+    A = rng.standard_normal((d, rank))
+    if correlated:
+        A = A + 1.0
+    A /= np.sqrt(d)
+    norms = np.linalg.norm(A, axis=0)
+    w = _draw_weights(weights, rank, rng) * norms**order
+    A = A / norms[None, :]
+    T = symmetric_tensor(w, A, order).astype(dtype)
+    return CPProblem(tensor=T, weights=w, factors=A, symmetry=(0,) * order)
+
+
+def cp_problem(shape, rank, *, symmetry=None, weights="exp", rng=None, dtype=np.float64):
+    """A tensor of any symmetry with a planted CP decomposition.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The tensor's shape; modes in one symmetry group must have equal sides.
+    rank : int
+    symmetry : sequence, optional
+        One group label per mode (``None``: every mode its own group).
+    weights : {"exp", "ones", "signed"} or array, default "exp"
+        As in :func:`symmetric_cp_problem` (``"exp"``: ``exp(U[-1, 1])``, the MSPM
+        paper's choice).
+    rng, dtype
+        Seed and float dtype.
+
+    Returns
+    -------
+    CPProblem
+        Unit Gaussian factors, one list entry per mode.
+
+    Examples
+    --------
+    >>> from lowrank.testing import cp_problem
+    >>> p = cp_problem((4, 4, 3), 2, symmetry=(0, 0, 1), rng=0)
+    >>> p.factors[0] is p.factors[1], p.tensor.shape
+    (True, (4, 4, 3))
+    """
+    shape = tuple(check_int(s, "shape", low=1) for s in shape)
+    rank = check_int(rank, "rank", low=1)
+    labels = tuple(range(len(shape))) if symmetry is None else tuple(symmetry)
+    if len(labels) != len(shape):
+        raise ValueError(f"`symmetry` must have one label per mode ({len(shape)}); got "
+                         f"{labels!r}.")
+    dtype = check_dtype_arg(dtype) or np.float64
+    rng = check_rng(rng)
+    by_label = {}
+    factors = []
+    for side, label in zip(shape, labels):
+        if label not in by_label:
+            by_label[label] = _unit_columns(rng.standard_normal((side, rank)))
+        elif by_label[label].shape[0] != side:
+            raise ValueError(f"`symmetry` groups modes of different sides; got shape {shape} "
+                             f"and symmetry {labels}.")
+        factors.append(by_label[label])
+    w = _draw_weights(weights, rank, rng)
+    T = cp_tensor(w, factors).astype(dtype)
+    first = {}
+    normalized = tuple(first.setdefault(label, len(first)) for label in labels)
+    return CPProblem(tensor=T, weights=w, factors=factors, symmetry=normalized)
+
+
+def symmetric_noise(d, order, *, rng=None, dtype=np.float64):
+    """A symmetric Gaussian tensor of unit Frobenius norm: an i.i.d. Gaussian tensor of
+    the given ``order``, symmetrized over all permutations of its modes, then scaled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank.testing import symmetric_noise
+    >>> N = symmetric_noise(4, 3, rng=0)
+    >>> round(float(np.linalg.norm(N)), 12), bool(np.allclose(N, N.transpose(2, 0, 1)))
+    (1.0, True)
+    """
+    d = check_int(d, "d", low=1)
+    order = check_int(order, "order", low=1)
+    dtype = check_dtype_arg(dtype) or np.float64
+    rng = check_rng(rng)
+    N = symmetrize(rng.standard_normal((d,) * order))
+    return (N / np.linalg.norm(N)).astype(dtype)
+
+
+def factor_match_score(true, estimate):
+    """Mean absolute cosine between matched columns of two factor matrices.
+
+    Columns are matched one to one by maximizing the total ``|cos|``
+    (:func:`scipy.optimize.linear_sum_assignment`); for lists of per-mode factors the
+    cosines of the modes are multiplied first (so a component counts as found only when
+    every mode is).  Missing columns score 0.
+
+    Returns
+    -------
+    score : float
+        In ``[0, 1]``; 1 when the estimate matches the truth up to permutation and sign.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lowrank.testing import factor_match_score
+    >>> A = np.eye(3)
+    >>> factor_match_score(A, -A[:, ::-1])
+    1.0
+    """
+    from scipy.optimize import linear_sum_assignment  # keeps ``import lowrank`` cheap
+
+    trues = list(true) if isinstance(true, (list, tuple)) else [true]
+    estimates = list(estimate) if isinstance(estimate, (list, tuple)) else [estimate]
+    if len(trues) != len(estimates):
+        raise ValueError(f"`true` and `estimate` must have the same number of modes; got "
+                         f"{len(trues)} and {len(estimates)}.")
+    cosines = None
+    for A, B in zip(trues, estimates):
+        A = _unit_columns(np.asarray(A, dtype=np.float64))
+        B = _unit_columns(np.asarray(B, dtype=np.float64))
+        c = np.abs(A.T @ B)
+        cosines = c if cosines is None else cosines * c
+    rows, cols = linear_sum_assignment(-cosines)
+    return float(np.sum(cosines[rows, cols]) / cosines.shape[0])
