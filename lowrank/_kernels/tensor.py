@@ -9,7 +9,7 @@ batch of ``B`` starting points ``X`` (``d x B``), the compressed orthonormal bas
 import numpy as np
 from numba import njit
 
-__all__ = ["monomials", "contract_low", "power_batch", "project"]
+__all__ = ["contract_low", "monomials", "power_batch", "project"]
 
 
 @njit(cache=True)

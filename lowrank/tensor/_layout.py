@@ -13,7 +13,7 @@ import numpy as np
 
 from ._multiindex import multi_indices, n_sorted
 
-__all__ = ["Groups", "Flattening", "choose_flattenings"]
+__all__ = ["Flattening", "Groups", "choose_flattenings"]
 
 
 class Groups:
@@ -39,9 +39,10 @@ class Groups:
 
 def _admissible(groups, rows):
     """The code's admissible rank of the flattening with ``rows[g]`` copies on the rows."""
-    left = math.prod(n_sorted(N, l) for N, l in zip(groups.dims, rows))
-    left -= sum(N - 1 for N, l in zip(groups.dims, rows) if l > 0) + 1
-    right = math.prod(n_sorted(N, k - l) for N, k, l in zip(groups.dims, groups.mults, rows))
+    left = math.prod(n_sorted(N, l) for N, l in zip(groups.dims, rows, strict=True))
+    left -= sum(N - 1 for N, l in zip(groups.dims, rows, strict=True) if l > 0) + 1
+    right = math.prod(n_sorted(N, k - l)
+                      for N, k, l in zip(groups.dims, groups.mults, rows, strict=True))
     return min(left, right)
 
 
@@ -50,10 +51,10 @@ class Flattening:
 
     def __init__(self, groups, rows):
         self.groups, self.rows = groups, tuple(rows)
-        self.cols = tuple(k - l for k, l in zip(groups.mults, rows))
+        self.cols = tuple(k - l for k, l in zip(groups.mults, rows, strict=True))
         self.admissible = _admissible(groups, rows)
-        self.row_tables = [multi_indices(N, l) for N, l in zip(groups.dims, self.rows)]
-        self.col_tables = [multi_indices(N, c) for N, c in zip(groups.dims, self.cols)]
+        self.row_tables = [multi_indices(N, l) for N, l in zip(groups.dims, self.rows, strict=True)]
+        self.col_tables = [multi_indices(N, c) for N, c in zip(groups.dims, self.cols, strict=True)]
         self.row_sizes = tuple(t.indices.shape[0] for t in self.row_tables)
         self.col_sizes = tuple(t.indices.shape[0] for t in self.col_tables)
         self.shape = (math.prod(self.row_sizes), math.prod(self.col_sizes))
@@ -62,10 +63,10 @@ class Flattening:
         """Row-major positions in the grouped tensor (modes ordered group by group, each
         group's row copies first) of every (row, column): ``(row_pos, col_pos)`` whose
         outer sum indexes the flattening, and the ``sqrt(mu)`` scales of each side."""
-        strides = np.cumprod((1,) + tuple(shape[::-1]))[:-1][::-1]
+        strides = np.cumprod((1, *tuple(shape[::-1])))[:-1][::-1]
         row_parts, col_parts, row_scale, col_scale = [], [], [], []
         axis = 0
-        for table_r, table_c in zip(self.row_tables, self.col_tables):
+        for table_r, table_c in zip(self.row_tables, self.col_tables, strict=True):
             l, c = table_r.n, table_c.n
             row_parts.append(table_r.indices @ strides[axis:axis + l])
             col_parts.append(table_c.indices @ strides[axis + l:axis + l + c])
@@ -98,7 +99,7 @@ def choose_flattenings(groups):
     ``(flattening, new_groups)``; empty when no flattening exists."""
     candidates = []
     for rows in itertools.product(*(range(k + 1) for k in groups.mults)):
-        if sum(rows) == 0 or all(l == k for l, k in zip(rows, groups.mults)):
+        if sum(rows) == 0 or all(l == k for l, k in zip(rows, groups.mults, strict=True)):
             continue
         candidates.append(Flattening(groups, rows))
     if not candidates:

@@ -102,7 +102,7 @@ class MomentTensor:
         step = max(1, BLOCK_ENTRIES // max(D_rows, D_cols))
         M = xp.zeros((D_rows, D_cols), dtype=self.dtype)
         for start in range(0, self.n_samples, step):
-            block = X[start:start + step, :]
+            block = X[start:min(start + step, self.n_samples), :]
             left = scaled_monomials(xp, block, rows)
             right = left if cols is rows else scaled_monomials(xp, block, cols)
             M += left.T @ right
@@ -119,6 +119,6 @@ class MomentTensor:
         step = max(1, int(math.sqrt(BLOCK_ENTRIES)))
         total = 0.0
         for start in range(0, self.n_samples, step):
-            G = X[start:start + step, :] @ X.T
+            G = X[start:min(start + step, self.n_samples), :] @ X.T
             total += float(xp.sum(G ** self.order))
         return total / self.n_samples ** 2

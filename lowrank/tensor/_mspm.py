@@ -86,9 +86,9 @@ class _Sweeper:
 
     def __init__(self, xp, flattening, like):
         self.xp, self.flat = xp, flattening
+        pairs = zip(flattening.groups.dims, flattening.rows, strict=True)
         self.tables = {g: PowerTables(xp, N, l, like)
-                       for g, (N, l) in enumerate(zip(flattening.groups.dims, flattening.rows))
-                       if l >= 2}
+                       for g, (N, l) in enumerate(pairs) if l >= 2}
         self.like = like
 
     def contract_others(self, basis_tensor, x, g):
@@ -102,7 +102,7 @@ class _Sweeper:
     def run(self, basis, x, free, *, maxiter, tol, accept_tol):
         """Returns ``(x, f, iterations, stopped)``."""
         xp, flat = self.xp, self.flat
-        basis_tensor = xp.reshape(basis, flat.row_sizes + (basis.shape[1],))
+        basis_tensor = xp.reshape(basis, (*flat.row_sizes, basis.shape[1]))
         f, iterations, stopped = 0.0, 0, False
         for _ in range(maxiter):
             largest = 0.0
@@ -373,7 +373,9 @@ def _compressed(xp, grouped, flat):
 
 def _canonical(xp, groups, vectors, weights):
     """Per-mode factor matrices with each group's columns sign-fixed (largest entry
-    positive, the sign moved to the weight) and components by decreasing |weight|."""
+    positive, the sign moved to the weight; then, if some group has odd multiplicity,
+    the first such group takes the sign of a negative weight) and components by
+    decreasing |weight|."""
     weights = weights.astype(np.float64).copy()
     per_group = []
     for g in range(len(groups)):
@@ -383,6 +385,12 @@ def _canonical(xp, groups, vectors, weights):
         signs[signs == 0] = 1.0
         weights *= signs ** groups.mults[g]
         per_group.append(X * from_host(xp, signs, X, dtype=X.dtype)[None, :])
+    odd = [g for g in range(len(groups)) if groups.mults[g] % 2]
+    if odd:  # a group of odd multiplicity takes the weight's sign
+        signs = np.where(weights < 0, -1.0, 1.0)
+        weights *= signs
+        X = per_group[odd[0]]
+        per_group[odd[0]] = X * from_host(xp, signs, X, dtype=X.dtype)[None, :]
     permutation = np.argsort(-np.abs(weights), kind="stable")
     order = None
     factors = []

@@ -80,7 +80,7 @@ class GradientTable:
         count = np.empty((d, q_rows.shape[0]), dtype=np.float64)
         for j, q in enumerate(map(tuple, q_rows)):
             for l in range(d):
-                child[l, j] = self.high.position[tuple(sorted(q + (l,)))]
+                child[l, j] = self.high.position[tuple(sorted((*q, l)))]
                 count[l, j] = q.count(l) + 1
         sqrt_child = self.high.sqrt_mult[child]
         self.child = child

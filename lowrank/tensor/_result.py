@@ -14,15 +14,17 @@ class CPResult(Result):
     Attributes
     ----------
     weights : array (rank,)
-        The weights ``lambda_i``, ordered by decreasing magnitude.  For a symmetric
-        tensor of even order they carry the sign of each term (an even power cannot);
-        for odd order they are made positive by flipping the factor.
+        The weights ``lambda_i``, ordered by decreasing magnitude.  They are positive
+        whenever the sign can be moved to a factor: for odd symmetric order, and for
+        :func:`multi_subspace_power_method` when some symmetry group has odd
+        multiplicity; otherwise (even order) they carry the sign of each term.
     factors : array (d, rank) or list of arrays (d_j, rank)
         Unit-norm factors: one ``d x rank`` matrix for a symmetric tensor
         (:func:`subspace_power_method`), one matrix per mode for
-        :func:`multi_subspace_power_method`.  Each column's sign is fixed so that its
-        entry of largest magnitude is positive (for odd symmetric order, so that the
-        weight is positive).
+        :func:`multi_subspace_power_method` (modes of one group share the same
+        matrix).  Each column's sign is fixed so that its entry of largest magnitude is
+        positive, except in the factor that takes the sign of a negative weight (the
+        symmetric factor for odd order, the first group of odd multiplicity).
     rank : int
         The number of components.
     rank_estimated : bool

@@ -63,6 +63,8 @@ def _khatri_rao_sum(xp, weights, factors):
     """``sum_i w_i * factors[0][:, i] (x) ... (x) factors[-1][:, i]`` as a dense tensor,
     built over blocks of components so that no ``prod(shape[1:]) x r`` array is larger
     than a block."""
+    if len(factors) == 1:
+        return factors[0] @ weights
     shape = tuple(int(A.shape[0]) for A in factors)
     r = int(weights.shape[0])
     rest = math.prod(shape[1:])
@@ -267,7 +269,7 @@ class DenseSymmetric:
         step = max(1, BLOCK_ENTRIES // d ** (m - 1))
         outs = []
         for start in range(0, r, step):
-            B = A[:, start:start + step]
+            B = A[:, start:min(start + step, r)]
             Y = xp.reshape(self.T, (-1, d)) @ B
             for _ in range(m - 2):
                 Y = xp.sum(xp.reshape(Y, (-1, d, B.shape[1])) * B[None, :, :], axis=1)

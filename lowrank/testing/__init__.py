@@ -423,9 +423,11 @@ def symmetric_cp_problem(d, rank, order, *, weights="ones", correlated=False, rn
     d, rank, order : int
         Side, number of components and order (``>= 2``).
     weights : {"ones", "signed", "exp"} or array (rank,), default "ones"
-        The weights before the factors are normalized: all 1 (the SPM papers' timing
-        figures), random signs with magnitudes in ``[0.5, 1.5]`` (bounded away from 0,
-        so the rank is well defined), ``exp(U[-1, 1])`` (the MSPM paper), or given.
+        ``"ones"``: weight 1 on the drawn (not normalized) factors, as in the SPM
+        papers' figures, so the returned weights are ``||a_i||^order``.  Otherwise the
+        weights of the unit-norm factors: random signs with magnitudes in
+        ``[0.5, 1.5]`` (``"signed"``: bounded away from 0, so the rank is well
+        defined), ``exp(U[-1, 1])`` (``"exp"``, the MSPM paper), or given.
     correlated : bool, default False
         Draw ``a_i ~ (N(0, I) + 1) / sqrt(d)`` (pairwise correlated, the SPM noise
         figures) instead of ``N(0, I) / sqrt(d)``.
@@ -435,8 +437,7 @@ def symmetric_cp_problem(d, rank, order, *, weights="ones", correlated=False, rn
     Returns
     -------
     CPProblem
-        ``factors`` has unit columns; ``weights`` absorbs the drawn norms
-        (``w_i ||a_i||^order``).
+        ``factors`` has unit columns.
 
     Examples
     --------
@@ -455,7 +456,9 @@ def symmetric_cp_problem(d, rank, order, *, weights="ones", correlated=False, rn
         A = A + 1.0
     A /= np.sqrt(d)
     norms = np.linalg.norm(A, axis=0)
-    w = _draw_weights(weights, rank, rng) * norms**order
+    w = _draw_weights(weights, rank, rng)
+    if isinstance(weights, str) and weights == "ones":
+        w = w * norms**order
     A = A / norms[None, :]
     T = symmetric_tensor(w, A, order).astype(dtype)
     return CPProblem(tensor=T, weights=w, factors=A, symmetry=(0,) * order)
@@ -499,7 +502,7 @@ def cp_problem(shape, rank, *, symmetry=None, weights="exp", rng=None, dtype=np.
     rng = check_rng(rng)
     by_label = {}
     factors = []
-    for side, label in zip(shape, labels):
+    for side, label in zip(shape, labels, strict=True):
         if label not in by_label:
             by_label[label] = _unit_columns(rng.standard_normal((side, rank)))
         elif by_label[label].shape[0] != side:
@@ -562,7 +565,7 @@ def factor_match_score(true, estimate):
         raise ValueError(f"`true` and `estimate` must have the same number of modes; got "
                          f"{len(trues)} and {len(estimates)}.")
     cosines = None
-    for A, B in zip(trues, estimates):
+    for A, B in zip(trues, estimates, strict=True):
         A = _unit_columns(np.asarray(A, dtype=np.float64))
         B = _unit_columns(np.asarray(B, dtype=np.float64))
         c = np.abs(A.T @ B)

@@ -14,7 +14,10 @@ dependency: ``pip install "lowrank[test]"``); :mod:`lowrank.testing` itself does
 - :func:`observation_sets`: observed entries of a planted low-rank matrix, optionally with
   empty rows and duplicated entries (:class:`ObservationCase`);
 - :func:`sparse_corruptions`: sparse outlier matrices;
-- :func:`graded_spd_matrices`: graded symmetric positive definite matrices.
+- :func:`graded_spd_matrices`: graded symmetric positive definite matrices;
+- :func:`symmetric_cp_problems`, :func:`cp_problems`: tensors with a planted CP
+  decomposition below the subspace power methods' rank limits
+  (:class:`~lowrank.testing.CPProblem`).
 
 Examples
 --------
@@ -39,23 +42,28 @@ from typing import NamedTuple
 import numpy as np
 from hypothesis import strategies as st
 
+from ..tensor import rank_bounds
 from . import (
+    cp_problem,
     graded_spd_matrix,
     low_rank_matrix,
     lstsq_problem,
     observation_mask,
     sparse_corruption,
+    symmetric_cp_problem,
 )
 
 __all__ = [
     "LowRankCase",
     "ObservationCase",
+    "cp_problems",
     "graded_spd_matrices",
     "low_rank_matrices",
     "lstsq_problems",
     "observation_sets",
     "seeds",
     "sparse_corruptions",
+    "symmetric_cp_problems",
 ]
 
 
@@ -204,3 +212,38 @@ def graded_spd_matrices(draw, *, min_size=1, max_size=30, min_grading=1e-12, max
     grading = draw(_log_uniform(min_grading, 1.0).map(lambda g: min(g, 1.0)), label="grading")
     cond = draw(_log_uniform(1.0, max_cond), label="cond")
     return graded_spd_matrix(n, grading=grading, cond=cond, rng=draw(seeds()), dtype=dtype)
+
+
+# Largest side drawn per order by default: flattenings of at most a few hundred rows.
+_MAX_SIDE = {3: 12, 4: 9, 5: 6, 6: 5}
+
+
+@st.composite
+def symmetric_cp_problems(draw, *, orders=(3, 4, 5, 6), max_side=None, rank_fraction=1.0,
+                          weights="signed", correlated=False):
+    """Symmetric low-rank tensors (:func:`~lowrank.testing.symmetric_cp_problem`) of a
+    rank at most ``rank_fraction`` times the practical limit
+    (:func:`lowrank.tensor.rank_bounds` ``[0]``); the side is at most ``max_side`` (by
+    default 12, 9, 6 and 5 for orders 3 to 6)."""
+    order = draw(st.sampled_from(orders), label="order")
+    top = max_side if max_side is not None else _MAX_SIDE.get(order, 4)
+    d = draw(st.integers(2, top), label="d")
+    limit = max(1, int(rank_fraction * rank_bounds(d, order)[0]))
+    rank = draw(st.integers(1, limit), label="rank")
+    return symmetric_cp_problem(d, rank, order, weights=weights, correlated=correlated,
+                                rng=draw(seeds()))
+
+
+@st.composite
+def cp_problems(draw, *, symmetries=((0, 1, 2), (0, 0, 1), (0, 1, 1), (0, 0, 0, 1)),
+                max_side=8, max_rank=None):
+    """Tensors of the given symmetries with a planted decomposition
+    (:func:`~lowrank.testing.cp_problem`), of rank at most the smallest side (and
+    ``max_rank``), below the multi-subspace power method's admissible rank."""
+    symmetry = draw(st.sampled_from(symmetries), label="symmetry")
+    groups = sorted(set(symmetry))
+    sides = {g: draw(st.integers(3, max_side), label=f"side {g}") for g in groups}
+    shape = tuple(sides[g] for g in symmetry)
+    top = min(shape) - 1 if max_rank is None else min(min(shape) - 1, max_rank)
+    rank = draw(st.integers(1, max(1, top)), label="rank")
+    return cp_problem(shape, rank, symmetry=symmetry, rng=draw(seeds()))
