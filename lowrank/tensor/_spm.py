@@ -34,6 +34,12 @@ def rank_bounds(d, order):
     rank).  ``practical`` is where SPM with default settings still recovers generic
     tensors: ``0.8 * limit`` for even order (inferred from the reference scripts and our
     runs), ``limit`` for odd order.
+
+    Examples
+    --------
+    >>> from lowrank.tensor import rank_bounds
+    >>> rank_bounds(20, 4), rank_bounds(12, 3)
+    ((152, 190), (12, 12))
     """
     n = math.ceil(order / 2)
     identifiable = n_sorted(d, n) - d
