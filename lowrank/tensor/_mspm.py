@@ -68,6 +68,15 @@ def _phi(xp, x, table, like):
     return out * from_host(xp, table.sqrt_mult, like, dtype=like.dtype)
 
 
+def _contract_axis(xp, B, axis, v):
+    """``B`` contracted with the vector ``v`` along ``axis``, as a batch of
+    vector-matrix products on a reshaped view (no transposed copy)."""
+    shape = tuple(B.shape)
+    pre, post = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
+    out = xp.matmul(v[None, :], xp.reshape(B, (pre, shape[axis], post)))
+    return xp.reshape(out, shape[:axis] + shape[axis + 1:])
+
+
 def _kron(xp, parts):
     out = parts[0]
     for part in parts[1:]:
@@ -92,11 +101,13 @@ class _Sweeper:
         self.like = like
 
     def contract_others(self, basis_tensor, x, g):
-        xp, W = self.xp, basis_tensor
+        """The basis contracted with every row group's monomials but ``g``'s
+        (``D_g x k``)."""
+        W = basis_tensor
         for h in range(len(self.flat.rows) - 1, -1, -1):
             if h != g:
-                W = xp.tensordot(W, _phi(xp, x.get(h), self.flat.row_tables[h], self.like),
-                                 axes=([h], [0]))
+                W = _contract_axis(self.xp, W, h,
+                                   _phi(self.xp, x.get(h), self.flat.row_tables[h], self.like))
         return W
 
     def run(self, basis, x, free, *, maxiter, tol, accept_tol):
