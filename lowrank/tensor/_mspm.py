@@ -12,7 +12,7 @@ from .._validation import check_int, check_real
 from ._layout import Groups, choose_flattenings
 from ._power import PowerTables
 from ._result import CPResult
-from ._spm import _history_in_output_order, _householder
+from ._spm import _history_in_output_order, _householder, decomposition_threads
 from ._tensors import asymmetry, check_dense_size, input_tensor
 
 __all__ = ["multi_subspace_power_method"]
@@ -85,7 +85,8 @@ def _kron(xp, parts):
 
 
 def _svd(xp, M):
-    U, s, Vt = xp.linalg.svd(M, full_matrices=False)
+    with decomposition_threads(M.shape):
+        U, s, Vt = xp.linalg.svd(M, full_matrices=False)
     return U, s, Vt.T
 
 

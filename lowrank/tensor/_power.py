@@ -14,7 +14,8 @@ from .. import _kernels
 from .._backend import from_host, is_numpy_namespace, to_host
 from ._multiindex import gradient_table
 
-__all__ = ["PowerTables", "StartOutcome", "choose_start", "power_batch", "random_starts"]
+__all__ = ["PowerTables", "StartOutcome", "choose_start", "find_component", "power_batch",
+           "random_starts"]
 
 
 class PowerTables:
@@ -140,3 +141,33 @@ def power_batch(tables, V, X, *, maxiter, tol, shift, adaptive, accept_tol):
 def shift_constant(n):
     """The v1.3 shift constant ``sqrt((n - 1) / n)``."""
     return math.sqrt((n - 1) / n)
+
+
+def find_component(tables, V, rng, ntries, **options):
+    """Run the ``ntries`` random starts for one component; returns ``(x, f, iterations,
+    accepted, rejected, n_iter)``.
+
+    Every start is drawn up front (the same starts on every backend).  On the host the
+    first start runs alone and the others, as one batch, only if it is rejected: a batch
+    of ``B`` columns costs about ``B`` times one on a CPU, and the first start is usually
+    accepted.  Other namespaces run all starts as one batch and keep the accepted start
+    that stopped first.
+    """
+    X0 = random_starts(tables, V, rng, ntries)
+    batches = [X0]
+    if is_numpy_namespace(tables.xp) and ntries > 1:
+        batches = [X0[:, :1], X0[:, 1:]]
+    n_iter = rejected = 0
+    best = None
+    for X in batches:
+        outcome = power_batch(tables, V, X, **options)
+        index, batch_rejected = choose_start(outcome)
+        n_iter += outcome.n_iter
+        rejected += batch_rejected
+        candidate = (outcome.X[:, index], float(outcome.f[index]),
+                     int(outcome.iterations[index]), bool(outcome.accepted[index]))
+        if best is None or candidate[3] or candidate[1] > best[1]:
+            best = candidate
+        if best[3]:
+            break
+    return (*best, rejected, n_iter)
