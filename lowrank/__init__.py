@@ -5,13 +5,34 @@ Families (one subpackage each): :mod:`lowrank.sketch` (sketching operators),
 :mod:`lowrank.regression` (least squares by sketching, l_inf and l_p regression),
 :mod:`lowrank.completion` (matrix completion by alternating minimization),
 :mod:`lowrank.tensor` (CP decomposition by the subspace power methods),
+:mod:`lowrank.factorization` (Jacobi, Gram-Schmidt and elimination factorizations with
+randomized pivoting),
 :mod:`lowrank.testing` (generators, checks and hypothesis strategies) and
 :mod:`lowrank.experiments` (the reproduced figures and the ``lowrank`` command).
 """
 
-from . import completion, exceptions, regression, sampling, sketch, tensor, testing
+from . import (
+    completion,
+    exceptions,
+    factorization,
+    regression,
+    sampling,
+    sketch,
+    tensor,
+    testing,
+)
 from .completion import CompletionResult, altmin
 from .exceptions import ConvergenceWarning, LowrankWarning
+from .factorization import (
+    CholeskyResult,
+    EighResult,
+    QRResult,
+    SVDResult,
+    elimination_cholesky,
+    gram_schmidt_qr,
+    jacobi_eigh,
+    jacobi_svd,
+)
 from .regression import (
     LinfLstsqResult,
     LpRegressionResult,
@@ -55,10 +76,12 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CPResult",
+    "CholeskyResult",
     "CompletionResult",
     "ConvergenceWarning",
     "CountSketch",
     "DistortionResult",
+    "EighResult",
     "GaussianSketch",
     "LeverageScoresResult",
     "LewisWeightsResult",
@@ -67,9 +90,11 @@ __all__ = [
     "LpRegressionResult",
     "LstsqResult",
     "MomentTensor",
+    "QRResult",
     "RademacherSketch",
     "RowSample",
     "SRHTSketch",
+    "SVDResult",
     "SamplingProbabilities",
     "SensitivitiesResult",
     "SparseSignSketch",
@@ -77,7 +102,12 @@ __all__ = [
     "altmin",
     "completion",
     "cp_tensor",
+    "elimination_cholesky",
     "exceptions",
+    "factorization",
+    "gram_schmidt_qr",
+    "jacobi_eigh",
+    "jacobi_svd",
     "leverage_scores",
     "lewis_weights",
     "linf_lstsq",

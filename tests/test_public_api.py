@@ -13,6 +13,7 @@ import lowrank
 import lowrank.completion
 import lowrank.exceptions
 import lowrank.experiments
+import lowrank.factorization
 import lowrank.regression
 import lowrank.sampling
 import lowrank.sketch
@@ -31,6 +32,8 @@ PUBLIC_NAMES = {
         "subspace_embedding_distortion",
         "tensor", "subspace_power_method", "multi_subspace_power_method", "CPResult",
         "MomentTensor", "symmetric_tensor", "cp_tensor",
+        "factorization", "jacobi_eigh", "jacobi_svd", "gram_schmidt_qr",
+        "elimination_cholesky",
     },
     "lowrank.sketch": {
         "CountSketch", "GaussianSketch", "RademacherSketch", "SRHTSketch", "SparseSignSketch",
@@ -45,6 +48,9 @@ PUBLIC_NAMES = {
         "adjoint_test", "assert_orthonormal", "low_rank_matrix", "lstsq_problem",
         "observation_mask", "sparse_corruption", "graded_spd_matrix",
         "symmetric_cp_problem", "cp_problem", "symmetric_noise", "factor_match_score",
+    },
+    "lowrank.factorization": {
+        "jacobi_eigh", "jacobi_svd", "gram_schmidt_qr", "elimination_cholesky",
     },
     "lowrank.tensor": {
         "subspace_power_method", "multi_subspace_power_method", "CPResult", "MomentTensor",
@@ -64,6 +70,7 @@ MODULES = {
     "lowrank.exceptions": lowrank.exceptions,
     "lowrank.completion": lowrank.completion,
     "lowrank.tensor": lowrank.tensor,
+    "lowrank.factorization": lowrank.factorization,
     "lowrank.experiments": lowrank.experiments,
 }
 
