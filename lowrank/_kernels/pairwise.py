@@ -52,14 +52,16 @@ def _two_sided_step(M, W, i, j, kind, tol):
         return False, -1
     if kind == 0:
         c, s = _rotation(gii, gjj, gij)
-        for k in range(n):                      # columns: M J
-            mi, mj = M[k, i], M[k, j]
-            M[k, i] = c * mi - s * mj
-            M[k, j] = s * mi + c * mj
-        for k in range(n):                      # rows: J^T (M J)
+        t = s / c
+        for k in range(n):                      # rows i, j of J^T M J (contiguous) ...
             mi, mj = M[i, k], M[j, k]
             M[i, k] = c * mi - s * mj
             M[j, k] = s * mi + c * mj
+        for k in range(n):                      # ... mirrored into columns i, j
+            M[k, i] = M[i, k]
+            M[k, j] = M[j, k]
+        M[i, i] = gii - t * gij
+        M[j, j] = gjj + t * gij
         M[i, j] = 0.0
         M[j, i] = 0.0
         for k in range(W.shape[0]):
@@ -68,10 +70,10 @@ def _two_sided_step(M, W, i, j, kind, tol):
             W[k, j] = s * wi + c * wj
     else:
         mu = gij / gii
-        for k in range(n):                      # column j -= mu column i
-            M[k, j] -= mu * M[k, i]
-        for k in range(n):                      # row j -= mu row i
+        for k in range(n):                      # row j -= mu row i, mirrored
             M[j, k] -= mu * M[i, k]
+            M[k, j] = M[j, k]
+        M[j, j] = gjj - mu * gij
         M[i, j] = 0.0
         M[j, i] = 0.0
         if M[j, j] <= 0.0:
@@ -107,6 +109,18 @@ def off_diagonal_two_sided(M):
                 rho = abs(m) / scale if scale > 0.0 else np.inf
                 worst = max(worst, rho)
     return off, worst
+
+
+@njit(cache=True)
+def _gram_block(A, i, j):
+    """``(a_i . a_i, a_j . a_j, a_i . a_j)`` in one pass over the two columns."""
+    gii = gjj = gij = 0.0
+    for k in range(A.shape[0]):
+        ai, aj = A[k, i], A[k, j]
+        gii += ai * ai
+        gjj += aj * aj
+        gij += ai * aj
+    return gii, gjj, gij
 
 
 @njit(cache=True)
@@ -154,7 +168,7 @@ def _update_gram(G, A, i, j, kind, c, s, mu):
         else:
             G[k, j] = gj - mu * gi
         G[i, k], G[j, k] = G[k, i], G[k, j]
-    G[i, i], G[j, j], G[i, j] = _dot(A, i, i), _dot(A, j, j), _dot(A, i, j)
+    G[i, i], G[j, j], G[i, j] = _gram_block(A, i, j)
     G[j, i] = G[i, j]
 
 
@@ -165,8 +179,8 @@ def apply_pairs_one_sided(A, W, first, second, kind, tol):
     applied = 0
     for t in range(first.shape[0]):
         i, j = first[t], second[t]
-        done, _, _, _ = _one_sided_step(A, W, i, j, kind, tol, _dot(A, i, i),
-                                        _dot(A, j, j), _dot(A, i, j))
+        gii, gjj, gij = _gram_block(A, i, j)
+        done, _, _, _ = _one_sided_step(A, W, i, j, kind, tol, gii, gjj, gij)
         applied += done
     return applied
 
@@ -266,7 +280,7 @@ def greedy_one_sided(A, W, kind, tol, max_steps):
         if row_best[i] <= tol:
             return steps, row_best[i]
         j = row_arg[i]
-        gii, gjj, gij = _dot(A, i, i), _dot(A, j, j), _dot(A, i, j)
+        gii, gjj, gij = _gram_block(A, i, j)
         done, c, s, mu = _one_sided_step(A, W, i, j, kind, tol, gii, gjj, gij)
         if done:
             steps += 1
