@@ -24,16 +24,29 @@ One module per figure, each with
   exact, at fixed ``|Ω|`` in the analysis' regime and a sparser one
   (``papers/completion_altmin.md``);
 - ``F5``: :mod:`~lowrank.experiments.completion_recovery`, held-out error per sweep of
-  both methods at κ = 3 and 100, and the recovery rate against the samples per row.
+  both methods at κ = 3 and 100, and the recovery rate against the samples per row;
+- ``F6``: :mod:`~lowrank.experiments.spm_time_vs_size`, time and success rate of
+  :func:`lowrank.tensor.subspace_power_method` against the side d (order 3 with r = d;
+  order 4 with r = ⌊d²/3⌋, the rank estimated), against tensorly's ``parafac`` and its
+  naive-deflation symmetric power iteration (``papers/tensor_spm.md``, Fig. 2);
+- ``F7``: :mod:`~lowrank.experiments.spm_noise`, absolute error and time of SPM, SPM with
+  ``refine=True`` and tensorly's ``parafac`` against the noise level (Fig. 3);
+- ``F8``: :mod:`~lowrank.experiments.spm_landscape`, outcomes and iterations of one SPM
+  power iteration from one start against the rank, order 4, d = 20 (Figs. 4-5);
+- ``F9``: :mod:`~lowrank.experiments.mspm_scatter`, relative error against time of
+  :func:`lowrank.tensor.multi_subspace_power_method` and tensorly's ``parafac`` on
+  (1,1,1), (2,1) and (4,1) tensors with 1 % noise (the MSPM paper).
 
 Importing this package imports NumPy and :mod:`lowrank` only; Matplotlib and tqdm are
-needed by ``plot`` and by the command line (the ``figures`` extra).
+needed by ``plot`` and by the command line (the ``figures`` extra).  tensorly, the
+competitor of F6, F7 and F9, is optional: without it those figures skip its curves and
+say so in their data (``data["note"]``).
 
 Examples
 --------
 >>> from lowrank.experiments import FIGURES
 >>> sorted(FIGURES)
-['F1', 'F2', 'F3', 'F4', 'F5']
+['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9']
 """
 
 from . import (
@@ -42,6 +55,10 @@ from . import (
     linf_error_vs_dimension,
     linf_error_vs_sketch_size,
     lp_embedding_distortion,
+    mspm_scatter,
+    spm_landscape,
+    spm_noise,
+    spm_time_vs_size,
 )
 
 __all__ = ["FIGURES"]
@@ -53,4 +70,8 @@ FIGURES = {
     "F3": lp_embedding_distortion,
     "F4": completion_sweep_time,
     "F5": completion_recovery,
+    "F6": spm_time_vs_size,
+    "F7": spm_noise,
+    "F8": spm_landscape,
+    "F9": mspm_scatter,
 }

@@ -223,8 +223,10 @@ def subspace_power_method(T, rank=None, *, maxiter=5000, ntries=3, tol=1e-14, rn
         ``F = 2/3`` and ``1 - F/2`` below (v1.3); ``"fixed"``: ``sqrt((n-1)/n)``.
     refine : bool, default False
         Polish the answer on the CP objective ``||T - sum_i w_i a_i^{(x)m}||_F`` by
-        alternating least-squares steps with backtracking and optimal weights (helps at
-        high noise, where SPM's answer is a good start but not the best fit).
+        Levenberg-Marquardt (damped Gauss-Newton) steps on all scaled factors at once
+        (helps at high noise, where SPM's answer is a good start but not the best fit).
+        A step solves a dense system of side ``rank * d``: cheap for the sizes of the
+        paper's noise experiments, ``O((rank d)^3)`` in general.
     refine_maxiter : int, default 100
         Refinement steps at most.
     callback : callable, optional
