@@ -33,7 +33,7 @@ PUBLIC_NAMES = {
         "tensor", "subspace_power_method", "multi_subspace_power_method", "CPResult",
         "MomentTensor", "symmetric_tensor", "cp_tensor",
         "factorization", "jacobi_eigh", "jacobi_svd", "gram_schmidt_qr",
-        "elimination_cholesky",
+        "elimination_cholesky", "rp_cholesky",
     },
     "lowrank.sketch": {
         "CountSketch", "GaussianSketch", "RademacherSketch", "SRHTSketch", "SparseSignSketch",
@@ -51,6 +51,7 @@ PUBLIC_NAMES = {
     },
     "lowrank.factorization": {
         "jacobi_eigh", "jacobi_svd", "gram_schmidt_qr", "elimination_cholesky",
+        "rp_cholesky",
     },
     "lowrank.tensor": {
         "subspace_power_method", "multi_subspace_power_method", "CPResult", "MomentTensor",
