@@ -89,7 +89,7 @@ def gram_schmidt_qr(A, *, pivoting="cyclic", tol=None, maxiter=None, rng=None,
     >>> bool(np.allclose(res.Q @ res.R, A)), bool(np.allclose(np.tril(res.R, -1), 0))
     (True, True)
     """
-    X = dense_matrix(A, check_finite)
+    X = np.asfortranarray(dense_matrix(A, check_finite))   # the kernels walk down columns
     m, n = X.shape
     if m < n:
         raise ValueError(f"`A` must have at least as many rows as columns; got shape {X.shape}.")
@@ -101,7 +101,7 @@ def gram_schmidt_qr(A, *, pivoting="cyclic", tol=None, maxiter=None, rng=None,
         fields = dict(pivoting=pivoting, converged=True, n_iter=1, n_transforms=n * (n - 1) // 2,
                       tol=tol, history=History(), message=f"{pivoting} Gram-Schmidt")
     else:
-        W = np.eye(n, dtype=X.dtype)
+        W = np.eye(n, dtype=X.dtype, order="F")
         run = run_pairwise(X, W, two_sided=False, kind=ELIMINATION, pivoting=pivoting,
                            tol=tol, max_sweeps=sweeps, rng=rng, callback=callback,
                            name="gram_schmidt_qr")
@@ -163,7 +163,7 @@ def elimination_cholesky(A, *, pivoting="cyclic", tol=None, maxiter=None, rng=No
         raise np.linalg.LinAlgError(
             f"`A` is not positive definite: diagonal entry {int(bad[0])} is "
             f"{M[bad[0], bad[0]]:.6g} <= 0.")
-    W = np.eye(n, dtype=M.dtype)
+    W = np.eye(n, dtype=M.dtype, order="F")
     run = run_pairwise(M, W, two_sided=True, kind=ELIMINATION, pivoting=pivoting, tol=tol,
                        max_sweeps=sweeps, rng=rng, callback=callback,
                        name="elimination_cholesky")

@@ -16,7 +16,9 @@ DEFAULT_SWEEPS = 100
 
 
 def dense_matrix(A, check_finite):
-    """A dense 2-D host array of float32/float64 (a copy the kernels may overwrite)."""
+    """A dense 2-D host array of float32/float64 (a copy the kernels may overwrite;
+    two-sided kernels update rows, so it is C-ordered, and one-sided drivers turn it to
+    Fortran order)."""
     A, xp = check_matrix(A, "A", allow_sparse=False, check_finite=check_finite)
     if not is_numpy_namespace(xp):
         raise TypeError(f"`A` must be a NumPy array; got an array of {xp.__name__} (the "

@@ -84,7 +84,7 @@ def jacobi_eigh(A, *, pivoting="random", tol=None, maxiter=None, rng=None, callb
     M = symmetric_matrix(A, check_finite)
     n = M.shape[0]
     pivoting, tol, sweeps, rng = check_options(pivoting, tol, maxiter, rng, M.dtype, n)
-    W = np.eye(n, dtype=M.dtype)
+    W = np.eye(n, dtype=M.dtype, order="F")
     run = run_pairwise(M, W, two_sided=True, kind=ROTATION, pivoting=pivoting, tol=tol,
                        max_sweeps=sweeps, rng=rng, callback=callback, name="jacobi_eigh")
     values = np.diag(M).copy()
@@ -131,11 +131,10 @@ def jacobi_svd(A, *, pivoting="random", tol=None, maxiter=None, rng=None, callba
     """
     X = dense_matrix(A, check_finite)
     wide = X.shape[0] < X.shape[1]
-    if wide:
-        X = np.ascontiguousarray(X.T)
+    X = np.asfortranarray(X.T if wide else X)      # the kernels walk down columns
     m, n = X.shape
     pivoting, tol, sweeps, rng = check_options(pivoting, tol, maxiter, rng, X.dtype, max(m, n))
-    W = np.eye(n, dtype=X.dtype)
+    W = np.eye(n, dtype=X.dtype, order="F")
     run = run_pairwise(X, W, two_sided=False, kind=ROTATION, pivoting=pivoting, tol=tol,
                        max_sweeps=sweeps, rng=rng, callback=callback, name="jacobi_svd")
     s = np.linalg.norm(X, axis=0)
