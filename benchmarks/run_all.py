@@ -19,11 +19,12 @@ import bench_completion
 import bench_lstsq
 import bench_sampling
 import bench_sketch
+import bench_tensor
 from _common import machine_markdown
 
 README = pathlib.Path(__file__).with_name("README.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling, bench_completion)
+BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling, bench_completion, bench_tensor)
 
 
 def run(quick=False, repeats=5, log=sys.stderr):

@@ -109,6 +109,39 @@ def test_bench_completion_quick(benchmarks_on_path):
     assert "| lowrank altmin exact |" in markdown and "fancyimpute" in markdown
 
 
+def test_bench_tensor_quick(benchmarks_on_path):
+    import bench_tensor
+
+    result = bench_tensor.main(quick=True, repeats=1, log=None)
+    _check_result(result, bench_tensor.ROW_FIELDS, "tensor")
+    rows = result["rows"]
+    assert {row["group"] for row in rows} == {"spm", "mspm", "moments"}
+    spm = [row for row in rows if row["group"] == "spm"]
+    for order, _, r, _ in bench_tensor.QUICK["spm_problems"]:
+        ours = {row["solver"]: row for row in spm if row["order"] == order}
+        for name in (bench_tensor.SPM_GIVEN, bench_tensor.SPM_ESTIMATED):
+            assert ours[name]["success"] == 1.0 and ours[name]["error_max"] < 1e-8
+            assert ours[name]["ranks"] == [r]
+        if result["peers"]["tensorly"].startswith("tensorly"):  # a peer, not a dependency
+            assert {bench_tensor.PARAFAC_RANDOM, bench_tensor.PARAFAC_DEFAULT,
+                    bench_tensor.POWER_ITERATION} <= set(ours)
+            assert all(0 < row["error_median"] < 1 for row in ours.values()
+                       if not row["solver"].startswith("lowrank"))
+    assert result["peers"]["pyttb"] == "left out in --quick"
+    mspm = {row["solver"]: row for row in rows if row["group"] == "mspm"}
+    for name in (bench_tensor.MSPM_DEFAULT, bench_tensor.MSPM_LOOSE):
+        # 1 % noise: the error against the clean tensor stays below the noise level
+        assert mspm[name]["error_clean"] < bench_tensor.NOISE and mspm[name]["fms"] > 0.99
+    moments = [row for row in rows if row["group"] == "moments"]
+    assert {row["solver"] for row in moments} == {bench_tensor.IMPLICIT, bench_tensor.FORMED}
+    assert len(moments) == 2 * len(bench_tensor.QUICK["moment_cases"])
+    assert all(row["fms"] > 1 - 1e-8 and row["error"] < 1e-8 for row in moments)
+    # every quick target is a success test of SPM or a comparison with parafac
+    assert len(result["targets"]) >= 4
+    markdown = bench_tensor.to_markdown(result)
+    assert "| lowrank SPM, r given |" in markdown and "MomentTensor" in markdown
+
+
 def test_run_all_replaces_only_the_results_section(benchmarks_on_path):
     import run_all
 

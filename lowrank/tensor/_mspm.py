@@ -356,8 +356,10 @@ def multi_subspace_power_method(T, rank=None, *, symmetry=None, maxiter=5000, nt
         message = f"stopped by callback after {len(vectors)} of {rank} components"
     elif not all_accepted:
         message = (f"{sum(1 for r in log.rows if not r[3])} of {rank} components were not "
-                   f"accepted after {ntries} starts; the rank may be too high or the "
-                   f"tensor noisy")
+                   f"accepted after {ntries} starts (1 - F above accept_tol="
+                   f"{accept_tol:g}); the rank may be too high, or the tensor noisy: noise "
+                   f"lowers the maximum of F below 1, so pass a larger accept_tol (e.g. "
+                   f"0.05) when the reconstruction error is at the noise level")
         log.fail(message)
     else:
         message = f"all {rank} components accepted"

@@ -368,7 +368,9 @@ def subspace_power_method(T, rank=None, *, maxiter=5000, ntries=3, tol=1e-14, rn
     elif not all_accepted:
         message = (f"{sum(1 for r in log.rows if not r[3])} of {rank} components were not "
                    f"accepted after {ntries} starts (best 1 - F above accept_tol="
-                   f"{accept_tol:g}); the rank may be too high or the tensor noisy")
+                   f"{accept_tol:g}); the rank may be too high, or the tensor noisy: "
+                   f"noise lowers the maximum of F below 1, so pass a larger accept_tol "
+                   f"(e.g. 0.05) when the reconstruction error is at the noise level")
         log.fail(message)
     elif not refine_ok:
         message = f"refinement did not converge in refine_maxiter={refine_maxiter} steps"

@@ -59,23 +59,32 @@ def _check_factors(weights, factors, name):
     return xp, xp.astype(weights, dtype), [xp.astype(A, dtype) for A in checked]
 
 
+def _khatri_rao(xp, factors, cols):
+    """Column-wise Kronecker product of ``factors[k][:, cols]`` (first factor slowest)."""
+    K = factors[-1][:, cols]
+    for A in reversed(factors[:-1]):
+        K = xp.reshape(A[:, None, cols] * K[None, :, :], (-1, K.shape[1]))
+    return K
+
+
 def _khatri_rao_sum(xp, weights, factors):
-    """``sum_i w_i * factors[0][:, i] (x) ... (x) factors[-1][:, i]`` as a dense tensor,
-    built over blocks of components so that no ``prod(shape[1:]) x r`` array is larger
-    than a block."""
+    """``sum_i w_i * factors[0][:, i] (x) ... (x) factors[-1][:, i]`` as a dense tensor:
+    the flattening with the first half of the modes on the rows is
+    ``(K_left * w) @ K_right^T`` (column-wise Kronecker products), summed in place over
+    blocks of components so that no Kronecker block is larger than ``BLOCK_ENTRIES``."""
     if len(factors) == 1:
         return factors[0] @ weights
     shape = tuple(int(A.shape[0]) for A in factors)
+    half = (len(factors) + 1) // 2
+    left, right = factors[:half], factors[half:]
+    rows, cols_out = math.prod(shape[:half]), math.prod(shape[half:])
     r = int(weights.shape[0])
-    rest = math.prod(shape[1:])
-    step = max(1, BLOCK_ENTRIES // max(rest, 1))
-    out = xp.zeros((shape[0], rest), dtype=weights.dtype)
+    step = max(1, BLOCK_ENTRIES // max(rows, cols_out))
+    out = xp.zeros((rows, cols_out), dtype=weights.dtype)
     for start in range(0, r, step):
         cols = slice(start, min(r, start + step))
-        K = factors[-1][:, cols]
-        for A in reversed(factors[1:-1]):
-            K = xp.reshape(A[:, None, cols] * K[None, :, :], (-1, K.shape[1]))
-        out = out + (factors[0][:, cols] * weights[None, cols]) @ K.T
+        out += (_khatri_rao(xp, left, cols) * weights[None, cols]) @ _khatri_rao(xp, right,
+                                                                                 cols).T
     return xp.reshape(out, shape)
 
 
