@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["apply_pairs_one_sided", "apply_pairs_two_sided", "greedy_one_sided",
-           "greedy_two_sided", "off_diagonal_two_sided"]
+           "greedy_two_sided", "max_scaled_one_sided", "off_diagonal_two_sided"]
 
 
 @njit(cache=True)
@@ -183,6 +183,24 @@ def apply_pairs_one_sided(A, W, first, second, kind, tol):
         done, _, _, _ = _one_sided_step(A, W, i, j, kind, tol, gii, gjj, gij)
         applied += done
     return applied
+
+
+@njit(cache=True)
+def max_scaled_one_sided(A):
+    """The largest ``|a_i . a_j| / (||a_i|| ||a_j||)`` over ``i < j``, with the dot
+    products summed exactly as the steps' skip test sums them."""
+    n = A.shape[1]
+    norms = np.empty(n)
+    for k in range(n):
+        norms[k] = _dot(A, k, k)
+    worst = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            g = _dot(A, i, j)
+            if g != 0.0:
+                scale = np.sqrt(norms[i] * norms[j])
+                worst = max(worst, abs(g) / scale if scale > 0.0 else np.inf)
+    return worst
 
 
 @njit(cache=True)
