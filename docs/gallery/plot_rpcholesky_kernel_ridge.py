@@ -1,6 +1,6 @@
 """
 Kernel ridge regression with RPCholesky landmarks (handwritten digits)
-=====================================================================
+======================================================================
 
 Kernel ridge regression (KRR) with a Gaussian kernel ``k(x, y) = exp(-γ |x - y|^2)``
 solves an ``n x n`` system.  A Nystrom approximation ``K ~ F F^T`` of rank ``k`` turns
@@ -53,7 +53,7 @@ def accuracy(scores, y):
 
 # %%
 # Exact kernel ridge regression, and the choice of γ and λ
-# -------------------------------------------------------
+# --------------------------------------------------------
 # ``(K + λ n I) a = Y`` on 75 % of the training set, scored on the other 25 %.
 
 held = np.random.default_rng(1).random(n) < 0.25

@@ -23,8 +23,9 @@ def scaled_monomials(xp, X, table, like=None):
 
 
 class MomentTensor:
-    """The ``order``-th moment tensor of samples, ``(1/n) sum_s x_s^{(x) order}``, never
-    formed.
+    """A moment tensor given by samples, never formed.
+
+    The ``order``-th moment tensor of the samples is ``(1/n) sum_s x_s^{(x) order}``.
 
     :func:`~lowrank.tensor.subspace_power_method` reads it through its compressed
     flattening (``(1/n) Phi_a^T Phi_b`` with ``Phi_a`` the samples' scaled monomials of

@@ -9,7 +9,8 @@ __all__ = ["CPResult"]
 
 
 class CPResult(Result):
-    """A CP decomposition ``T ~ sum_i weights[i] * a_i (x) ... (x) a_i``.
+    """A CP decomposition: ``T ~ sum_i weights[i]`` times the outer product of the
+    ``i``-th columns of the factors.
 
     Attributes
     ----------

@@ -89,7 +89,9 @@ def _khatri_rao_sum(xp, weights, factors):
 
 
 def symmetric_tensor(weights, A, order):
-    """The symmetric tensor ``sum_i weights[i] * A[:, i]^{(x) order}``.
+    """The dense symmetric tensor with the given weights and factors.
+
+    ``T = sum_i weights[i] * A[:, i]^{(x) order}``.
 
     Parameters
     ----------
@@ -130,7 +132,9 @@ def symmetric_tensor(weights, A, order):
 
 
 def cp_tensor(weights, factors):
-    """The tensor ``sum_i weights[i] * factors[0][:, i] (x) ... (x) factors[-1][:, i]``.
+    """The dense tensor of a CP decomposition.
+
+    ``T = sum_i weights[i] * factors[0][:, i] (x) ... (x) factors[-1][:, i]``.
 
     Parameters
     ----------
