@@ -116,5 +116,5 @@ def run_pairwise(X, W, *, two_sided, kind, pivoting, tol, max_sweeps, rng, callb
         log.fail(f"max_sweeps={max_sweeps} reached; largest scaled off-diagonal entry "
                  f"{log.last('max_scaled'):.3g} > tol={tol:.3g}")
     if failed < 0:
-        log.warn(name, stacklevel=4)
+        log.warn(name)
     return PairwiseRun(log, transforms, log.n_iter, failed)

@@ -6,19 +6,18 @@ import time
 import numpy as np
 
 from .._backend import from_host, host_dtype, to_host
-from .._result import IterationLog
 from .._rng import check_rng
 from .._validation import check_int, check_real
+from ._components import ComponentLog
 from ._layout import Groups, choose_flattenings
 from ._power import PowerTables
 from ._result import CPResult
-from ._spm import _history_in_output_order, _householder, decomposition_threads
+from ._spm import _householder, decomposition_threads
 from ._tensors import asymmetry, check_dense_size, input_tensor
 
 __all__ = ["multi_subspace_power_method"]
 
 _TOL_FLOOR_EPS = 4
-_HISTORY = ("component", "iterations", "objective", "accepted", "rejected_starts", "weight")
 
 
 def _check_symmetry(symmetry, T, xp):
@@ -315,10 +314,8 @@ def multi_subspace_power_method(T, rank=None, *, symmetry=None, maxiter=5000, nt
 
     sweep1, free1 = _Sweeper(xp, first, U1), flattenings[0][1]
     options = dict(maxiter=maxiter, tol=tol, accept_tol=accept_tol)
-    log = IterationLog(_HISTORY, maxiter=maxiter, callback=callback)
-    vectors, weights = [], []
-    n_iter = n_restarts = 0
-    all_accepted = True
+    components = ComponentLog(maxiter=maxiter, callback=callback)
+    vectors = []
     for k in range(rank, 0, -1):
         tick = time.perf_counter()
         x, f, its, accepted, rejected = _search(sweep1, U1, {}, free1, groups, rng, U1,
@@ -341,36 +338,21 @@ def multi_subspace_power_method(T, rank=None, *, symmetry=None, maxiter=5000, nt
             K = K[:, :-1] - c * (K @ w)[:, None] * w[None, :-1]
         timings["deflate"] += time.perf_counter() - tock
         vectors.append([x[g] for g in range(len(groups))])
-        weights.append(weight)
-        n_iter += its
-        n_restarts += rejected
-        all_accepted &= accepted
-        log.record(component=len(weights) - 1, iterations=its, objective=f,
-                   accepted=float(accepted), rejected_starts=rejected, weight=weight)
-        if log.call_back(len(weights) - 1, weight, vectors[-1]):
+        if components.add(weight, vectors[-1], iterations=its, objective=f,
+                          accepted=accepted, rejected=rejected, n_iter=its):
             break
 
-    factors, weights, permutation = _canonical(xp, groups, vectors, np.asarray(weights))
-    history = _history_in_output_order(log, permutation)
-    if log.stopped_by_callback:
-        message = f"stopped by callback after {len(vectors)} of {rank} components"
-    elif not all_accepted:
-        message = (f"{sum(1 for r in log.rows if not r[3])} of {rank} components were not "
-                   f"accepted after {ntries} starts (1 - F above accept_tol="
-                   f"{accept_tol:g}); the rank may be too high, or the tensor noisy: noise "
-                   f"lowers the maximum of F below 1, so pass a larger accept_tol (e.g. "
-                   f"0.05) when the reconstruction error is at the noise level")
-        log.fail(message)
-    else:
-        message = f"all {rank} components accepted"
-        log.converge(message)
-    log.warn("multi_subspace_power_method")
+    factors, weights, permutation = _canonical(xp, groups, vectors,
+                                               np.asarray(components.weights))
+    message = components.finish("multi_subspace_power_method", rank=rank, ntries=ntries,
+                                accept_tol=accept_tol)
     like = factors[0]
     return CPResult(
         weights=from_host(xp, weights, like, dtype=like.dtype), factors=factors,
         rank=len(vectors), rank_estimated=estimated, order=T.ndim, symmetry=groups.labels,
-        spectrum=spectrum, converged=log.converged, n_iter=n_iter, n_restarts=n_restarts,
-        timings=timings, history=history, refinement=None, message=message)
+        spectrum=spectrum, converged=components.log.converged, n_iter=components.n_iter,
+        n_restarts=components.n_restarts, timings=timings,
+        history=components.history(permutation), refinement=None, message=message)
 
 
 def _compressed(xp, grouped, flat):

@@ -8,11 +8,11 @@ import warnings
 import numpy as np
 
 from .._backend import from_host, host_dtype, to_host
-from .._result import History, IterationLog
 from .._rng import check_rng
 from .._threads import blas_single_threaded
 from .._validation import check_int, check_option, check_real
 from ..exceptions import LowrankWarning
+from ._components import ComponentLog
 from ._moments import MomentTensor
 from ._multiindex import n_sorted
 from ._power import PowerTables, find_component, shift_constant
@@ -26,7 +26,6 @@ __all__ = ["decomposition_threads", "rank_bounds", "subspace_power_method"]
 _TOL_FLOOR_EPS = 32
 # Flattenings up to this size are decomposed with BLAS on one thread.
 _SMALL_DECOMPOSITION = 1024
-_HISTORY = ("component", "iterations", "objective", "accepted", "rejected_starts", "weight")
 
 
 def rank_bounds(d, order):
@@ -316,7 +315,7 @@ def subspace_power_method(T, rank=None, *, maxiter=5000, ntries=3, tol=1e-14, rn
     if 0.0 < tol < floor:
         tol = floor
 
-    log = IterationLog(_HISTORY, maxiter=maxiter, callback=callback)
+    components = ComponentLog(maxiter=maxiter, callback=callback)
     timings = {"extract": 0.0, "power": 0.0, "deflate": 0.0, "refine": 0.0}
     start = time.perf_counter()
     V, U, K, spectrum, rank, estimated = _extract(operand, xp, rank, rank_tol)
@@ -326,9 +325,7 @@ def subspace_power_method(T, rank=None, *, maxiter=5000, ntries=3, tol=1e-14, rn
     low_tables = None if U is None else PowerTables(xp, d, n - 1, V) if n > 1 else None
     power_options = dict(maxiter=maxiter, tol=tol, shift=shift_constant(n),
                          adaptive=shift == "adaptive", accept_tol=accept_tol)
-    columns, weights = [], []
-    n_iter = n_restarts = 0
-    all_accepted = True
+    columns = []
     for k in range(rank, 0, -1):
         tick = time.perf_counter()
         x, f, iterations, accepted, rejected, batch_iter = find_component(
@@ -342,17 +339,12 @@ def subspace_power_method(T, rank=None, *, maxiter=5000, ntries=3, tol=1e-14, rn
             V, U, K = _deflate(xp, V, U, K, alpha, beta)
         timings["deflate"] += time.perf_counter() - tock
         columns.append(x)
-        weights.append(weight)
-        n_iter += batch_iter
-        n_restarts += rejected
-        all_accepted &= accepted
-        log.record(component=len(columns) - 1, iterations=iterations, objective=f,
-                   accepted=float(accepted), rejected_starts=rejected, weight=weight)
-        if log.call_back(len(columns) - 1, weight, x):
+        if components.add(weight, x, iterations=iterations, objective=f, accepted=accepted,
+                          rejected=rejected, n_iter=batch_iter):
             break
 
     A = xp.stack(columns, axis=1)
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = np.asarray(components.weights, dtype=np.float64)
     refinement = None
     refine_ok = True
     if refine:
@@ -361,29 +353,17 @@ def subspace_power_method(T, rank=None, *, maxiter=5000, ntries=3, tol=1e-14, rn
                                                              maxiter=refine_maxiter)
         timings["refine"] = time.perf_counter() - tick
     A, weights, permutation = _canonical(xp, A, weights, m)
-    history = _history_in_output_order(log, permutation)
-
-    if log.stopped_by_callback:
-        message = f"stopped by callback after {len(columns)} of {rank} components"
-    elif not all_accepted:
-        message = (f"{sum(1 for r in log.rows if not r[3])} of {rank} components were not "
-                   f"accepted after {ntries} starts (best 1 - F above accept_tol="
-                   f"{accept_tol:g}); the rank may be too high, or the tensor noisy: "
-                   f"noise lowers the maximum of F below 1, so pass a larger accept_tol "
-                   f"(e.g. 0.05) when the reconstruction error is at the noise level")
-        log.fail(message)
-    elif not refine_ok:
-        message = f"refinement did not converge in refine_maxiter={refine_maxiter} steps"
-        log.fail(message)
-    else:
-        message = f"all {rank} components accepted" + (" and refined" if refine else "")
-        log.converge(message)
-    log.warn("subspace_power_method")
+    failure = (None if refine_ok else
+               f"refinement did not converge in refine_maxiter={refine_maxiter} steps")
+    message = components.finish("subspace_power_method", rank=rank, ntries=ntries,
+                                accept_tol=accept_tol, failure=failure,
+                                success=" and refined" if refine else "")
     return CPResult(
         weights=from_host(xp, weights, A, dtype=A.dtype), factors=A, rank=len(columns),
         rank_estimated=estimated, order=m, symmetry=(0,) * m, spectrum=spectrum,
-        converged=log.converged, n_iter=n_iter, n_restarts=n_restarts, timings=timings,
-        history=history, refinement=refinement, message=message)
+        converged=components.log.converged, n_iter=components.n_iter,
+        n_restarts=components.n_restarts, timings=timings,
+        history=components.history(permutation), refinement=refinement, message=message)
 
 
 def _low_monomials(low_tables, d, x):
@@ -392,13 +372,3 @@ def _low_monomials(low_tables, d, x):
     if low_tables is None:
         return x
     return low_tables.monomials(x[:, None])[:, 0]
-
-
-def _history_in_output_order(log, permutation):
-    position = np.empty_like(permutation)
-    position[permutation] = np.arange(permutation.size)
-    rows = log.history()
-    columns = {name: np.asarray(rows[name]) for name in rows}
-    if columns["component"].size:
-        columns["component"] = position[columns["component"].astype(np.int64)].astype(float)
-    return History(columns)
