@@ -35,27 +35,45 @@ One module per figure, each with
   power iteration from one start against the rank, order 4, d = 20 (Figs. 4-5);
 - ``F9``: :mod:`~lowrank.experiments.mspm_scatter`, relative error against time of
   :func:`lowrank.tensor.multi_subspace_power_method` and tensorly's ``parafac`` on
-  (1,1,1), (2,1) and (4,1) tensors with 1 % noise (the MSPM paper).
+  (1,1,1), (2,1) and (4,1) tensors with 1 % noise (the MSPM paper);
+- ``F10``: :mod:`~lowrank.experiments.pairwise_decay`, off-diagonal mass and the
+  potential Φ per step of :func:`lowrank.factorization.jacobi_eigh`,
+  :func:`~lowrank.factorization.jacobi_svd`, :func:`~lowrank.factorization.gram_schmidt_qr`
+  and :func:`~lowrank.factorization.elimination_cholesky` with random, cyclic and greedy
+  pivoting, against the expectation ``(1 - 2/(n(n-1)))^k`` of random rotations
+  (``papers/pivoted_factorizations.md``, F5 there);
+- ``F11``: :mod:`~lowrank.experiments.graded_accuracy`, relative accuracy of Jacobi's
+  eigenvalues and singular values on graded matrices (grading randomly permuted) against
+  ``scipy.linalg.eigh``, ``scipy.linalg.svd`` and LAPACK ``dgejsv``, with an mpmath
+  reference (F6 there);
+- ``F12``: :mod:`~lowrank.experiments.rpcholesky_trace_error`, trace error of
+  :func:`lowrank.factorization.rp_cholesky` against the rank on the "smile" and "spiral"
+  kernel matrices, against greedy and uniform pivots and the best rank k (the RPCholesky
+  paper, Fig. 1).
 
 Importing this package imports NumPy and :mod:`lowrank` only; Matplotlib and tqdm are
 needed by ``plot`` and by the command line (the ``figures`` extra).  tensorly, the
 competitor of F6, F7 and F9, is optional: without it those figures skip its curves and
-say so in their data (``data["note"]``).
+say so in their data (``data["note"]``); so is mpmath, the reference of F11 (without it its
+errors are NaN, with a note).
 
 Examples
 --------
 >>> from lowrank.experiments import FIGURES
->>> sorted(FIGURES)
-['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9']
+>>> list(FIGURES)
+['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'F10', 'F11', 'F12']
 """
 
 from . import (
     completion_recovery,
     completion_sweep_time,
+    graded_accuracy,
     linf_error_vs_dimension,
     linf_error_vs_sketch_size,
     lp_embedding_distortion,
     mspm_scatter,
+    pairwise_decay,
+    rpcholesky_trace_error,
     spm_landscape,
     spm_noise,
     spm_time_vs_size,
@@ -74,4 +92,7 @@ FIGURES = {
     "F7": spm_noise,
     "F8": spm_landscape,
     "F9": mspm_scatter,
+    "F10": pairwise_decay,
+    "F11": graded_accuracy,
+    "F12": rpcholesky_trace_error,
 }

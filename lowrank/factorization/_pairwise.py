@@ -49,7 +49,8 @@ def _measure(kernels, X, two_sided, tol):
         return kernels.off_diagonal_two_sided(X)
     G = X.T @ X
     d = np.sqrt(np.abs(np.diag(G)))
-    off = max(float(np.sum(G * G) - np.sum(np.diag(G) ** 2)), 0.0)
+    off_diagonal = G - np.diag(np.diag(G))
+    off = float(np.sum(off_diagonal * off_diagonal))
     scale = np.outer(d, d)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(G != 0, np.abs(G) / scale, 0.0)

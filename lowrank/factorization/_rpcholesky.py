@@ -104,13 +104,12 @@ def rp_cholesky(A, rank, *, method="random", block_size=None, tol=0.0, rng=None,
     - ``"random"`` (RPCholesky; Chen, Epperly, Tropp and Webber): ``s`` drawn with
       probability ``d_s / sum(d)``;
     - ``"greedy"``: ``s = argmax d`` (the first one on ties; LAPACK ``?pstrf``'s rule);
-    - ``"uniform"``: uniformly among the indices not yet chosen whose residual ``d_s``
-      is positive (uniform Nystrom, the baseline; an index with ``d_s = 0`` would add
-      nothing, so it is skipped without being read).  Unlike the other rules it may
-      take a nearly dependent pivot (``d_s`` near rounding level while other residuals
-      are large); that pivot's update carries a relative error of about
-      ``eps A_ss / d_s``, so on numerically low-rank matrices the residual can lose
-      positive semidefiniteness at the level of the residual itself.
+    - ``"uniform"``: uniformly among the indices whose residual is not negligible,
+      ``d_s > sqrt(eps) A_ss`` (uniform Nystrom, the baseline).  An index closer to the
+      span of the pivots would be a nearly dependent pivot whose update amplifies
+      rounding errors by ``sqrt(A_ss / d_s)``, and such errors compound from pivot to
+      pivot (they reached entries of ``F`` above 1 on a unit-diagonal kernel); the
+      residual-weighted rules never pick such pivots in practice.
 
     ``F F^T`` is the Nystrom approximation on the pivots, so only the diagonal and the
     pivot columns of ``A`` are read: ``A`` may be a callable that evaluates entries (a
@@ -472,11 +471,13 @@ def _draw(d, uniforms):
     return idx
 
 
-def _select(method, d, rng):
+def _select(method, d, rng, scale, eps):
     if method == "greedy":
         return int(np.argmax(d))
     if method == "uniform":
-        live = np.flatnonzero(d)
+        live = np.flatnonzero(d > math.sqrt(eps) * scale)
+        if live.size == 0:
+            return -1
         return int(live[rng.integers(live.size)])
     return int(_draw(d, rng.random(1))[0])
 
@@ -486,12 +487,20 @@ def _one_at_a_time(run, method, rng):
     G = run.G
     while not run.finished():
         t = run.t
-        s = _select(method, run.d, rng)
+        s = _select(method, run.d, rng, run.scale, run.eps)
+        if s < 0:                      # uniform: only negligible residuals are left
+            run.log.converge(f"every residual is below sqrt(eps) A_ss after {t} pivots: "
+                             f"further uniform pivots would be numerically dependent")
+            break
         row = run.entries.rows(np.array([s], dtype=np.int64))[0]
         run.n_evaluations += run.entries.n
         if t:
             row = row - G[:t, s] @ G[:t]
-        row = row / math.sqrt(run.d[s])
+        pivot = float(row[s])          # the residual recomputed from A, not the tracked d_s
+        if not pivot > run.floor(s):   # rounding level (or NaN): s has no residual left
+            run.zero_out(np.array([s], dtype=np.int64))
+            continue
+        row = row / math.sqrt(pivot)
         run.append(row[None, :], np.array([s], dtype=np.int64), 1)
 
 
