@@ -16,6 +16,7 @@ import sys
 import time
 
 import bench_completion
+import bench_factorization
 import bench_lstsq
 import bench_sampling
 import bench_sketch
@@ -24,7 +25,8 @@ from _common import machine_markdown
 
 README = pathlib.Path(__file__).with_name("README.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling, bench_completion, bench_tensor)
+BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling, bench_completion, bench_tensor,
+              bench_factorization)
 
 
 def run(quick=False, repeats=5, log=sys.stderr):

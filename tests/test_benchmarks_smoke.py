@@ -142,6 +142,46 @@ def test_bench_tensor_quick(benchmarks_on_path):
     assert "| lowrank SPM, r given |" in markdown and "MomentTensor" in markdown
 
 
+def test_bench_factorization_quick(benchmarks_on_path):
+    import bench_factorization as bf
+
+    result = bf.main(quick=True, repeats=1, log=None)
+    _check_result(result, bf.ROW_FIELDS, "factorization")
+    rows = result["rows"]
+    assert {row["group"] for row in rows} == {"svd", "eigh", "qr", "cholesky", "rpcholesky"}
+    svd = [row for row in rows if row["group"] == "svd"]
+    assert {bf.JSVD_RANDOM, bf.JSVD_CYCLIC, bf.DGEJSV, bf.GESDD} <= {r["solver"] for r in svd}
+    assert all(row["converged"] for row in svd if row["solver"].startswith("lowrank"))
+    gaussian = [row for row in svd if not row["graded"] and row["solver"] != bf.GESDD]
+    assert all(row["max_rel_error"] < 1e-12 for row in gaussian)
+    graded = {row["solver"]: row for row in svd if row["graded"]}
+    assert graded[bf.JSVD_RANDOM]["max_rel_error"] < 1e-13
+    assert graded[bf.DGEJSV]["max_rel_error"] < 1e-13
+    eigh = [row for row in rows if row["group"] == "eigh"]
+    ours = [row for row in eigh if row["solver"].startswith("lowrank")]
+    assert ours and all(row["max_rel_error"] < 1e-13 and row["converged"] for row in ours)
+    qr = [row for row in rows if row["group"] == "qr"]
+    assert len(qr) == len(bf.QUICK["qr_conds"]) * (len(bf.QR_VARIANTS) + 2)
+    assert all(row["residual"] < 1e-13 for row in qr)
+    cholesky = [row for row in rows if row["group"] == "cholesky"]
+    assert all(row["residual"] < 1e-13 for row in cholesky)
+    rp = [row for row in rows if row["group"] == "rpcholesky" and row["k"] is not None]
+    assert len(rp) == 6 * len(bf.QUICK["rp_ranks"])
+    for row in rp:
+        assert row["rank"] == row["k"] and 0 < row["trace_error_median"] < 1
+    dpstrf = {row["k"]: row for row in rp if row["solver"] == bf.RP_DPSTRF}
+    greedy = {row["k"]: row for row in rp if row["solver"] == bf.RP_GREEDY}
+    for k, row in dpstrf.items():  # the tol stops dpstrf where lowrank's greedy stops
+        assert row["same_pivots_as_greedy"]
+        assert row["trace_error_median"] == pytest.approx(greedy[k]["trace_error_median"],
+                                                          rel=1e-8)
+    # the quick run lists accuracy targets only (no timing targets); Jacobi's hold at any size
+    jacobi = [t for t in result["targets"] if "jacobi" in t["target"]]
+    assert jacobi and all(t["passed"] for t in jacobi)
+    assert not any("faster" in t["target"] for t in result["targets"])
+    markdown = bf.to_markdown(result)
+    assert "| lowrank jacobi_svd, random |" in markdown and "dpstrf stopped" in markdown
+
 def test_run_all_replaces_only_the_results_section(benchmarks_on_path):
     import run_all
 

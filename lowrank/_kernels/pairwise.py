@@ -20,10 +20,9 @@ Status codes returned by the kernels: ``-1`` all good, ``k >= 0`` a nonpositive 
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-__all__ = ["apply_levels_one_sided", "apply_pairs_one_sided", "apply_pairs_two_sided",
-           "dependency_levels", "greedy_one_sided",
+__all__ = ["apply_pairs_one_sided", "apply_pairs_two_sided", "greedy_one_sided",
            "greedy_two_sided", "max_scaled_one_sided", "off_diagonal_two_sided"]
 
 
@@ -184,44 +183,6 @@ def apply_pairs_one_sided(A, W, first, second, kind, tol):
         done, _, _, _ = _one_sided_step(A, W, i, j, kind, tol, gii, gjj, gij)
         applied += done
     return applied
-
-
-@njit(cache=True)
-def dependency_levels(first, second, n):
-    """Group a sequence of pairs into levels of disjoint pairs without changing its
-    result: a pair's level is one more than the last earlier pair that shares an index
-    with it.  Returns ``(order, starts)``: the steps sorted by level (stable, so each
-    index sees its pairs in the original order) and the level boundaries."""
-    last = np.zeros(n, dtype=np.int64)
-    level = np.empty(first.shape[0], dtype=np.int64)
-    for t in range(first.shape[0]):
-        value = max(last[first[t]], last[second[t]]) + 1
-        level[t] = value
-        last[first[t]] = value
-        last[second[t]] = value
-    order = np.argsort(level, kind="mergesort")
-    n_levels = level.max() if level.shape[0] else 0
-    starts = np.zeros(n_levels + 1, dtype=np.int64)
-    for t in range(level.shape[0]):
-        starts[level[t]] += 1
-    for k in range(n_levels):
-        starts[k + 1] += starts[k]
-    return order, starts
-
-
-@njit(cache=True, parallel=True)
-def apply_levels_one_sided(A, W, first, second, starts, kind, tol):
-    """:func:`apply_pairs_one_sided` on steps grouped by :func:`dependency_levels`: the
-    pairs of one level touch disjoint columns and run in parallel, so the result is
-    bitwise that of the sequence, for any number of threads."""
-    applied = np.zeros(first.shape[0], dtype=np.int64)
-    for level in range(starts.shape[0] - 1):
-        for t in prange(starts[level], starts[level + 1]):
-            i, j = first[t], second[t]
-            gii, gjj, gij = _gram_block(A, i, j)
-            done, _, _, _ = _one_sided_step(A, W, i, j, kind, tol, gii, gjj, gij)
-            applied[t] = done
-    return applied.sum()
 
 
 @njit(cache=True)

@@ -18,8 +18,6 @@ __all__ = ["PIVOTING", "PairwiseRun", "run_pairwise"]
 PIVOTING = ("random", "cyclic", "greedy")
 ROTATION, ELIMINATION = 0, 1
 _HISTORY = ("off_diagonal", "max_scaled", "transforms")
-# One-sided sweeps run their levels of disjoint pairs in parallel from this many entries.
-_PARALLEL_ENTRIES = 128 * 128
 # One-sided runs recheck with the steps' own dot products below this many ``tol``.
 _RECHECK = 16.0
 
@@ -61,16 +59,6 @@ def _measure(kernels, X, two_sided, tol):
     return off, worst
 
 
-def _one_sided_sweep(kernels, X, W, first, second, kind, tol):
-    """One sweep of one-sided steps: in parallel over levels of disjoint pairs when the
-    matrix is large enough to pay for the threads (the result is the same either way)."""
-    m, n = X.shape
-    if m * n < _PARALLEL_ENTRIES:
-        return kernels.apply_pairs_one_sided(X, W, first, second, kind, tol)
-    order, starts = kernels.dependency_levels(first, second, n)
-    return kernels.apply_levels_one_sided(X, W, first[order], second[order], starts, kind, tol)
-
-
 def run_pairwise(X, W, *, two_sided, kind, pivoting, tol, max_sweeps, rng, callback, name):
     """Run sweeps on ``X`` (updated in place, with the accumulated factor ``W``) until the
     stopping test holds or ``max_sweeps``; returns a :class:`PairwiseRun`."""
@@ -99,7 +87,7 @@ def run_pairwise(X, W, *, two_sided, kind, pivoting, tol, max_sweeps, rng, callb
             if two_sided:
                 applied, failed = kernels.apply_pairs_two_sided(X, W, i, j, kind, tol)
             else:
-                applied = _one_sided_sweep(kernels, X, W, i, j, kind, tol)
+                applied = kernels.apply_pairs_one_sided(X, W, i, j, kind, tol)
         transforms += int(applied)
         if failed >= 0:
             log.fail(f"nonpositive pivot at index {failed}")

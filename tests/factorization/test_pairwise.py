@@ -1,7 +1,5 @@
 """Pairwise factorizations: Jacobi eigen/SVD, Gram-Schmidt QR, elimination Cholesky."""
 
-import itertools
-
 import numpy as np
 import pytest
 import scipy.linalg
@@ -227,37 +225,3 @@ def test_graded_spd_generator_cholesky():
     assert res.converged
     np.testing.assert_allclose(np.diag(res.L) ** 2 / np.diag(np.linalg.cholesky(A)) ** 2, 1.0,
                                rtol=1e-10)
-
-
-@pytest.mark.parametrize("solver", [jacobi_svd, gram_schmidt_qr])
-def test_parallel_levels_give_the_sequential_result(solver, monkeypatch):
-    # Pairs of one level touch disjoint columns: running them in parallel (any number of
-    # threads) reproduces the sequence bitwise.
-    import lowrank.factorization._pairwise as pairwise
-
-    A = np.random.default_rng(0).standard_normal((40, 30))
-    monkeypatch.setattr(pairwise, "_PARALLEL_ENTRIES", 10**12)
-    sequential = solver(A, pivoting="random", rng=3)
-    monkeypatch.setattr(pairwise, "_PARALLEL_ENTRIES", 0)
-    parallel = solver(A, pivoting="random", rng=3)
-    for name in ("U", "s", "Vt") if solver is jacobi_svd else ("Q", "R"):
-        np.testing.assert_array_equal(getattr(parallel, name), getattr(sequential, name))
-
-
-def test_dependency_levels_are_disjoint_and_ordered():
-    from lowrank import _kernels
-
-    kernels = _kernels.load("pairwise")
-    rng = np.random.default_rng(1)
-    n = 12
-    first, second = np.triu_indices(n, 1)
-    picks = rng.integers(0, first.size, 200)
-    i, j = first[picks].astype(np.int64), second[picks].astype(np.int64)
-    order, starts = kernels.dependency_levels(i, j, n)
-    assert sorted(order) == list(range(200)) and starts[-1] == 200
-    for a, b in itertools.pairwise(starts):
-        touched = np.concatenate([i[order[a:b]], j[order[a:b]]])
-        assert len(set(touched)) == touched.size          # disjoint pairs in a level
-    for k in range(n):                                     # each index keeps its order
-        steps = [t for t in order if k in (i[t], j[t])]
-        assert steps == sorted(steps)
