@@ -174,7 +174,8 @@ def _panel(order, dims, sizes, tl, seed, progress):
         r = rank_of(d, order)
         for j in range(len(METHODS)):
             if not active[j]:
-                status[j, i] = "unavailable" if tl is None else "dropped"
+                missing = tl is None and METHODS[j] != "spm"
+                status[j, i] = "unavailable" if missing else "dropped"
         running = list(active)
         for t in range(n_trials):
             T = symmetric_cp_problem(d, r, order, weights="ones",

@@ -145,8 +145,9 @@ def test_f6_shapes_and_keys(f6_data):
         np.testing.assert_array_equal(
             panel["ranks"], [f6.rank_of(int(d), panel["order"]) for d in panel["dims"]])
         assert panel["rank_given"] == (panel["order"] == 3)
-        assert np.all(panel["time_q20"] <= panel["median_time"])
-        assert np.all(panel["median_time"] <= panel["time_q80"])
+        ran = np.isfinite(panel["median_time"])          # NaN where a method did not run
+        assert np.all(panel["time_q20"][ran] <= panel["median_time"][ran])
+        assert np.all(panel["median_time"][ran] <= panel["time_q80"][ran])
     if HAVE_TENSORLY:
         assert f6_data["note"] == "" and f6_data["tensorly"]
         for panel in f6_data["panels"]:  # the tiny cap (60 s) drops nothing
