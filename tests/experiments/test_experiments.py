@@ -7,7 +7,6 @@ far from the observed values.  F4 and F5 record wall-clock times, which differ f
 to run; determinism is checked on everything else (``TIMING_COLUMNS`` of their CSVs).
 """
 
-import csv
 import subprocess
 import sys
 
@@ -487,31 +486,11 @@ def test_f1_marks_values_above_the_axis(f1_data):
     assert any(_common.CLIPPED_LABEL in text for text in _legend_texts(fig))
 
 
-def test_cli_writes_png_and_csv(tmp_path, capsys, request):
+def test_cli_writes_png_and_csv(cli_matches_fixtures):
     # the CSV of every figure is its to_rows of the same seed's run (the module fixtures:
-    # the in-process runs at rng=0, made once for all the tests of this file)
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("tqdm")
-    # F6-F9 have their own version of this test in test_tensor_figures.py (their fixtures
-    # live there)
-    ids = ("F1", "F2", "F3", "F4", "F5")
-    assert main(["figures", "--scale", "tiny", "--only", ",".join(ids), "--out",
-                 str(tmp_path), "--seed", "0"]) == 0
-    out = capsys.readouterr().out
-    for fid in ids:
-        module = FIGURES[fid]
-        stem = tmp_path / f"{fid}_{module.__name__.rsplit('.', 1)[-1]}"
-        png, table = stem.with_suffix(".png"), stem.with_suffix(".csv")
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        with open(table, newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        timing = getattr(module, "TIMING_COLUMNS", ())
-        for row in rows:  # wall-clock times differ from run to run
-            assert all(isinstance(float(row.pop(key)), float) for key in timing)
-        data = request.getfixturevalue(f"{fid.lower()}_data")
-        assert rows == [{k: str(v) for k, v in row.items() if k not in timing}
-                        for row in module.to_rows(data)]
-        assert str(png) in out
+    # the in-process runs at rng=0, made once for all the tests of this file); F6-F12 are
+    # checked in their own files, where their fixtures live
+    cli_matches_fixtures(("F1", "F2", "F3", "F4", "F5"))
 
 
 def test_cli_only_selects_figures(tmp_path):

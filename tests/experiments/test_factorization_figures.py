@@ -12,7 +12,6 @@ times differ from run to run; the CSV comparison leaves out each module's
 ``TIMING_COLUMNS``.
 """
 
-import csv
 
 import numpy as np
 import pytest
@@ -21,7 +20,6 @@ from lowrank.experiments import FIGURES
 from lowrank.experiments import graded_accuracy as f11
 from lowrank.experiments import pairwise_decay as f10
 from lowrank.experiments import rpcholesky_trace_error as f12
-from lowrank.experiments.__main__ import main
 
 MODULES = {"F10": f10, "F11": f11, "F12": f12}
 HAVE_MPMATH = f11._load_mpmath() is not None
@@ -102,26 +100,9 @@ def test_to_rows_have_one_set_of_columns(fid, request):
     assert set(MODULES[fid].TIMING_COLUMNS) <= set(rows[0])
 
 
-def test_cli_writes_png_and_csv(tmp_path, capsys, request):
+def test_cli_writes_png_and_csv(cli_matches_fixtures):
     # the CSV is the to_rows of the same seed's run (the fixtures), timings aside
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("tqdm")
-    assert main(["figures", "--scale", "tiny", "--only", ",".join(MODULES), "--out",
-                 str(tmp_path), "--seed", "0"]) == 0
-    out = capsys.readouterr().out
-    for fid, module in MODULES.items():
-        stem = tmp_path / f"{fid}_{module.__name__.rsplit('.', 1)[-1]}"
-        png, table = stem.with_suffix(".png"), stem.with_suffix(".csv")
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        with open(table, newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        timing = module.TIMING_COLUMNS
-        for row in rows:
-            assert all(isinstance(float(row.pop(key)), float) for key in timing)
-        data = request.getfixturevalue(f"{fid.lower()}_data")
-        assert rows == [{k: str(v) for k, v in row.items() if k not in timing}
-                        for row in module.to_rows(data)]
-        assert str(png) in out
+    cli_matches_fixtures(tuple(MODULES))
 
 
 # ------------------------------------------------------------------- F10: decay per step

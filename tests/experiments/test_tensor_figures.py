@@ -10,7 +10,6 @@ Wall-clock times differ from run to run; the CSV comparison leaves out each modu
 ``TIMING_COLUMNS``.
 """
 
-import csv
 
 import numpy as np
 import pytest
@@ -20,7 +19,6 @@ from lowrank.experiments import mspm_scatter as f9
 from lowrank.experiments import spm_landscape as f8
 from lowrank.experiments import spm_noise as f7
 from lowrank.experiments import spm_time_vs_size as f6
-from lowrank.experiments.__main__ import main
 from lowrank.testing import symmetric_cp_problem
 
 MODULES = {"F6": f6, "F7": f7, "F8": f8, "F9": f9}
@@ -106,26 +104,9 @@ def test_plot_returns_a_figure(fid, request):
     assert fig._suptitle.get_text().startswith(fid)
 
 
-def test_cli_writes_png_and_csv(tmp_path, capsys, request):
+def test_cli_writes_png_and_csv(cli_matches_fixtures):
     # the CSV is the to_rows of the same seed's run (the fixtures), timings aside
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("tqdm")
-    assert main(["figures", "--scale", "tiny", "--only", ",".join(MODULES), "--out",
-                 str(tmp_path), "--seed", "0"]) == 0
-    out = capsys.readouterr().out
-    for fid, module in MODULES.items():
-        stem = tmp_path / f"{fid}_{module.__name__.rsplit('.', 1)[-1]}"
-        png, table = stem.with_suffix(".png"), stem.with_suffix(".csv")
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        with open(table, newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        timing = module.TIMING_COLUMNS
-        for row in rows:
-            assert all(isinstance(float(row.pop(key)), float) for key in timing)
-        data = request.getfixturevalue(f"{fid.lower()}_data")
-        assert rows == [{k: str(v) for k, v in row.items() if k not in timing}
-                        for row in module.to_rows(data)]
-        assert str(png) in out
+    cli_matches_fixtures(tuple(MODULES))
 
 
 # ------------------------------------------------------------------- F6: time vs size
