@@ -143,3 +143,12 @@ def test_cp_tensor_roundtrip_of_the_result():
     problem = cp_problem((5, 4, 3), 2, rng=1)
     res = multi_subspace_power_method(problem.tensor, rng=0)
     np.testing.assert_allclose(cp_tensor(res.weights, res.factors), res.to_tensor())
+
+
+def test_same_rng_same_factors():
+    problem = cp_problem((9, 8, 7), 5, rng=2)
+    a = multi_subspace_power_method(problem.tensor, rng=4)
+    b = multi_subspace_power_method(problem.tensor, rng=4)
+    for A, B in zip(a.factors, b.factors, strict=True):
+        np.testing.assert_array_equal(A, B)
+    np.testing.assert_array_equal(a.history["iterations"], b.history["iterations"])
