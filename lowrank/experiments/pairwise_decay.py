@@ -172,7 +172,7 @@ def _measure(kernels, X, two_sided):
     """``(off^2, largest scaled off-diagonal entry, Phi)`` of the current Gram matrix (the
     scaled entry computed as the public engine does)."""
     if two_sided:
-        off, worst = kernels.off_diagonal_two_sided(X)
+        off, worst, _ = kernels.off_diagonal_two_sided(X, 0.0)
         return float(off), float(worst), potential(X, True)
     G = X.T @ X
     d = np.sqrt(np.abs(np.diag(G)))

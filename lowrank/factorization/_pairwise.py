@@ -37,26 +37,21 @@ def _all_pairs(n):
 
 
 def _measure(kernels, X, two_sided, tol):
-    """``(off^2, largest scaled off-diagonal entry)`` of the current Gram matrix.
+    """``(off^2, largest scaled off-diagonal entry, converged)`` of the current Gram matrix.
 
-    One-sided, the Gram matrix comes from BLAS; near ``tol`` (where BLAS rounding, up to
-    ``m eps``, could disagree with the steps' own test) the largest entry is recomputed
-    with the steps' dot products, so that the run stops exactly when no step applies.
+    ``converged`` is decided by the steps' own skip test over every pair, so a run stops
+    exactly when no step would apply.  One-sided, the Gram matrix comes from BLAS; near
+    ``tol`` (where BLAS rounding, up to ``m eps``, could disagree with the steps' test)
+    every pair is retested with the steps' dot products.
     """
     if two_sided:
-        return kernels.off_diagonal_two_sided(X)
-    G = X.T @ X
-    d = np.sqrt(np.abs(np.diag(G)))
-    off_diagonal = G - np.diag(np.diag(G))
-    off = float(np.sum(off_diagonal * off_diagonal))
-    scale = np.outer(d, d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(G != 0, np.abs(G) / scale, 0.0)
-    np.fill_diagonal(rho, 0.0)
-    worst = float(np.max(rho)) if rho.size else 0.0
-    if worst <= _RECHECK * tol:
-        worst = kernels.max_scaled_one_sided(X)
-    return off, worst
+        off, worst, active = kernels.off_diagonal_two_sided(X, tol)
+        return off, worst, active == 0
+    off, worst, _ = kernels.off_diagonal_two_sided(X.T @ X, tol)
+    if worst > _RECHECK * tol:
+        return off, worst, False
+    worst, active = kernels.max_scaled_one_sided(X, tol)
+    return off, worst, active == 0
 
 
 def run_pairwise(X, W, *, two_sided, kind, pivoting, tol, max_sweeps, rng, callback, name):
@@ -71,7 +66,7 @@ def run_pairwise(X, W, *, two_sided, kind, pivoting, tol, max_sweeps, rng, callb
         log.converge("a single column: nothing to do")
         return PairwiseRun(log, 0, 0, failed)
     first, second = _all_pairs(n)
-    off0, _ = _measure(kernels, X, two_sided, tol)
+    off0, _, _ = _measure(kernels, X, two_sided, tol)
     for sweep in range(1, max_sweeps + 1):
         if pivoting == "greedy":
             if two_sided:
@@ -92,10 +87,10 @@ def run_pairwise(X, W, *, two_sided, kind, pivoting, tol, max_sweeps, rng, callb
         if failed >= 0:
             log.fail(f"nonpositive pivot at index {failed}")
             break
-        off, worst = _measure(kernels, X, two_sided, tol)
+        off, worst, done = _measure(kernels, X, two_sided, tol)
         log.record(off_diagonal=np.sqrt(max(off, 0.0) / off0) if off0 > 0 else 0.0,
                    max_scaled=worst, transforms=transforms)
-        if worst <= tol or (pivoting == "cyclic" and applied == 0):
+        if done or (pivoting == "cyclic" and applied == 0):
             log.converge(f"every scaled off-diagonal entry is at most tol={tol:.3g} after "
                          f"{sweep} sweeps ({transforms} transforms)")
             break
