@@ -1,7 +1,8 @@
 """Numba kernels (private), one module per family plus :mod:`.linalg` (shared).
 
 Every kernel is ``@njit(cache=True)``, takes arrays and scalars only, and never uses
-``fastmath`` or Numba's global random state.  ``parallel=True`` kernels split work into
+``fastmath`` (except ``reassoc``/``contract`` on the reductions of :mod:`.pairwise`, which
+keep NaN semantics) or Numba's global random state.  ``parallel=True`` kernels split work into
 blocks whose number depends on the problem size, never on the thread count, so results
 are bitwise identical for any ``NUMBA_NUM_THREADS``.
 

@@ -34,8 +34,8 @@ _REJECTION_SHARE = 4
 # Triangular solves below this many flops run with BLAS on one thread: SciPy's BLAS
 # threads waking next to NumPy's cost 10-20 ms per small solve (measured, 2 cores).
 _SMALL_SOLVE = 1 << 24
-# Rows per slab of the symmetry check (bounds its temporary memory).
-_SYMMETRY_SLAB = 256
+# Side of the blocks the symmetry check reads with their mirrors (two fit in L1/L2).
+_SYMMETRY_TILE = 64
 
 
 class RPCholeskyResult(Result):
@@ -344,29 +344,22 @@ def _entries(A, diag, check_finite):
     if diag is not None:
         raise ValueError("`diag` must be None when `A` is an array (its diagonal is read "
                          "from A); got an argument.")
-    A, xp = check_matrix(A, "A", allow_sparse=False, check_finite=check_finite)
+    A, xp = check_matrix(A, "A", allow_sparse=False, check_finite=False)
     if not is_numpy_namespace(xp):
         raise TypeError(f"`A` must be a NumPy array or a callable; got an array of "
                         f"{xp.__name__}.")
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"`A` must be square; got shape {A.shape}.")
-    _check_symmetric(A)
+    _check_symmetric(A, check_finite)
     return _ArrayEntries(A)
 
 
-def _check_symmetric(A):
-    """``||A - A^T||_F <= sqrt(eps) ||A||_F``, over square tiles (read row by row, with
-    no n x n temporary)."""
-    n = A.shape[0]
-    gap = norm = 0.0
-    for i in range(0, n, _SYMMETRY_SLAB):
-        for j in range(i, n, _SYMMETRY_SLAB):
-            tile = A[i:i + _SYMMETRY_SLAB, j:j + _SYMMETRY_SLAB].astype(np.float64)
-            mirror = A[j:j + _SYMMETRY_SLAB, i:i + _SYMMETRY_SLAB].T
-            weight = 1.0 if i == j else 2.0          # each off-diagonal tile stands for two
-            norm += weight * float(np.sum(tile * tile))
-            tile -= mirror
-            gap += weight * float(np.sum(tile * tile))
+def _check_symmetric(A, check_finite):
+    """``||A - A^T||_F <= sqrt(eps) ||A||_F`` and, when ``check_finite``, no NaN or inf:
+    one parallel pass over A (Numba), the cost of reading it once."""
+    norm, gap = _kernels.load("factorization").symmetry_gap(A, _SYMMETRY_TILE)
+    if check_finite and not (math.isfinite(norm) or np.isfinite(A).all()):
+        raise ValueError("`A` must contain only finite values (no NaN or inf).")
     limit = math.sqrt(float(np.finfo(A.dtype).eps))
     relative = math.sqrt(gap / norm) if norm > 0 else 0.0
     if relative > limit:

@@ -415,3 +415,18 @@ def test_bad_callables():
                         diag=np.ones(20), block_size=block_size)
     with pytest.raises(TypeError, match="real numbers"):
         rp_cholesky(lambda rows, cols: entries(rows, cols) + 0j, 5, diag=np.ones(20))
+
+
+@pytest.mark.parametrize("n", [1, 5, 64, 131])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_symmetry_gap_kernel_against_numpy(n, dtype):
+    from lowrank._kernels.factorization import symmetry_gap
+    A = np.random.default_rng(n).standard_normal((n, n)).astype(dtype)
+    for M in (A, A + A.T):
+        norm, gap = symmetry_gap(M, 16)
+        M64 = M.astype(np.float64)
+        np.testing.assert_allclose(norm, np.sum(M64 * M64), rtol=1e-12)
+        np.testing.assert_allclose(gap, np.sum((M64 - M64.T) ** 2), rtol=1e-12, atol=0)
+    M = A + A.T
+    M[n - 1, 0] = np.inf
+    assert not np.isfinite(symmetry_gap(M, 16)[0])
