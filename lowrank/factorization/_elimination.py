@@ -146,6 +146,22 @@ def elimination_cholesky(A, *, pivoting="cyclic", tol=None, maxiter=None, rng=No
     ValueError
         ``A`` not square or not symmetric, NaN/inf, unknown ``pivoting``.
 
+    See Also
+    --------
+    rp_cholesky : with ``method="greedy"`` and ``rank=n``, the diagonally pivoted,
+        rank-revealing Cholesky of a semidefinite matrix (LAPACK ``?pstrf``).
+
+    Notes
+    -----
+    A positive definite ``A`` has exactly one Cholesky factor with a positive diagonal,
+    so the pivoting rule (the order of the pair eliminations) changes the path, its
+    rounding and its cost, never ``L``.  The pivoted Cholesky ``P^T A P = L L^T`` that
+    SciPy users ask for (scipy#10832; SciPy exposes only the raw
+    ``scipy.linalg.lapack.dpstrf``) permutes the *diagonal* pivots, largest residual
+    first, and stops at the numerical rank of a semidefinite ``A``: that is
+    ``rp_cholesky(A, n, method="greedy")``, whose ``pivots`` and ``factor`` are
+    ``dpstrf``'s (``factor[pivots]`` lower triangular, ``rank`` the numerical rank).
+
     Examples
     --------
     >>> import numpy as np

@@ -448,6 +448,8 @@ class _Run:
     def result(self, method, accelerated):
         t = self.t
         rows = self.G if t == self.k else self.G[:t].copy()
+        for b in range(1, t):           # exact zeros: factor[pivots] is lower triangular
+            rows[b, self.pivots[:b]] = 0.0
         self.log.warn("rp_cholesky")
         return RPCholeskyResult(
             factor=rows.T, pivots=self.pivots[:t].copy(), rank=t,

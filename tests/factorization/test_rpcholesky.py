@@ -183,6 +183,23 @@ def test_greedy_matches_lapack_pstrf():
     np.testing.assert_array_equal(res.pivots, perm)
     L = np.tril(c)                                         # garbage above the diagonal
     np.testing.assert_allclose(res.factor[piv - 1], L[:, :k], atol=1e-12)
+    top = res.factor[res.pivots]                           # exactly lower triangular
+    assert np.all(np.triu(top, 1) == 0) and np.all(np.diag(top) > 0)
+
+
+def test_full_greedy_run_is_lapack_pivoted_cholesky():
+    # scipy#10832's pivoted Cholesky of a semidefinite matrix: rank, pivots and factor of
+    # LAPACK dpstrf, through rp_cholesky(A, n, method="greedy").
+    rng = np.random.default_rng(3)
+    n, r = 80, 30
+    B = rng.standard_normal((n, r)) * np.geomspace(1, 1e-3, r)
+    A = B @ B.T
+    c, piv, rank, info = scipy.linalg.lapack.dpstrf(A, lower=1)
+    res = rp_cholesky(A, n, method="greedy")
+    assert info == 1 and rank == r and res.rank == r
+    np.testing.assert_array_equal(res.pivots, piv[:r] - 1)
+    np.testing.assert_allclose(res.factor[piv - 1], np.tril(c)[:, :r], atol=1e-12)
+    np.testing.assert_allclose(res.factor @ res.factor.T, A, atol=1e-12)
 
 
 def exact_pivot_probabilities(A, k):
