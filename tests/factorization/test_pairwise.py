@@ -225,3 +225,28 @@ def test_graded_spd_generator_cholesky():
     assert res.converged
     np.testing.assert_allclose(np.diag(res.L) ** 2 / np.diag(np.linalg.cholesky(A)) ** 2, 1.0,
                                rtol=1e-10)
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    # Numba and BLAS on one thread, then on all: the same factors, bit for bit.
+    numba = pytest.importorskip("numba")
+    from threadpoolctl import threadpool_limits
+
+    from lowrank.factorization import rp_cholesky
+    A = spd(40, 9)
+    B = np.random.default_rng(2).standard_normal((60, 30))
+
+    def run():
+        return (jacobi_eigh(A, rng=1).eigenvectors, jacobi_svd(B, rng=1).U,
+                gram_schmidt_qr(B, pivoting="random", rng=1).R,
+                rp_cholesky(A, 10, rng=1).factor)
+
+    default = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        with threadpool_limits(1):
+            one = run()
+    finally:
+        numba.set_num_threads(default)
+    for a, b in zip(one, run(), strict=True):
+        np.testing.assert_array_equal(a, b)
