@@ -7,6 +7,7 @@ Families (one subpackage each): :mod:`lowrank.sketch` (sketching operators),
 :mod:`lowrank.tensor` (CP decomposition by the subspace power methods),
 :mod:`lowrank.factorization` (Jacobi, Gram-Schmidt and elimination factorizations with
 randomized pivoting),
+:mod:`lowrank.robust` (robust low-rank recovery by the sub-gradient method),
 :mod:`lowrank.testing` (generators, checks and hypothesis strategies) and
 :mod:`lowrank.experiments` (the reproduced figures and the ``lowrank`` command).
 """
@@ -16,6 +17,7 @@ from . import (
     exceptions,
     factorization,
     regression,
+    robust,
     sampling,
     sketch,
     tensor,
@@ -42,6 +44,13 @@ from .regression import (
     linf_lstsq,
     lp_regression,
     lstsq,
+)
+from .robust import (
+    EntryMeasurements,
+    GaussianMeasurements,
+    RecoveryResult,
+    corrupt,
+    subgradient_recovery,
 )
 from .sampling import (
     DistortionResult,
@@ -84,6 +93,8 @@ __all__ = [
     "CountSketch",
     "DistortionResult",
     "EighResult",
+    "EntryMeasurements",
+    "GaussianMeasurements",
     "GaussianSketch",
     "LeverageScoresResult",
     "LewisWeightsResult",
@@ -95,6 +106,7 @@ __all__ = [
     "QRResult",
     "RPCholeskyResult",
     "RademacherSketch",
+    "RecoveryResult",
     "RowSample",
     "SRHTSketch",
     "SVDResult",
@@ -104,6 +116,7 @@ __all__ = [
     "__version__",
     "altmin",
     "completion",
+    "corrupt",
     "cp_tensor",
     "elimination_cholesky",
     "exceptions",
@@ -120,11 +133,13 @@ __all__ = [
     "make_sketch",
     "multi_subspace_power_method",
     "regression",
+    "robust",
     "rp_cholesky",
     "sample_rows",
     "sampling",
     "sampling_probabilities",
     "sketch",
+    "subgradient_recovery",
     "subspace_embedding_distortion",
     "subspace_power_method",
     "symmetric_tensor",

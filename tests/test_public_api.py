@@ -15,6 +15,7 @@ import lowrank.exceptions
 import lowrank.experiments
 import lowrank.factorization
 import lowrank.regression
+import lowrank.robust
 import lowrank.sampling
 import lowrank.sketch
 import lowrank.tensor
@@ -34,6 +35,8 @@ PUBLIC_NAMES = {
         "MomentTensor", "symmetric_tensor", "cp_tensor",
         "factorization", "jacobi_eigh", "jacobi_svd", "gram_schmidt_qr",
         "elimination_cholesky", "rp_cholesky",
+        "robust", "subgradient_recovery", "GaussianMeasurements", "EntryMeasurements",
+        "corrupt",
     },
     "lowrank.sketch": {
         "CountSketch", "GaussianSketch", "RademacherSketch", "SRHTSketch", "SparseSignSketch",
@@ -58,6 +61,10 @@ PUBLIC_NAMES = {
         "symmetric_tensor", "cp_tensor",
     },
     "lowrank.completion": {"altmin", "CompletionResult"},
+    "lowrank.robust": {
+        "subgradient_recovery", "RecoveryResult", "GaussianMeasurements",
+        "EntryMeasurements", "corrupt",
+    },
     "lowrank.experiments": {"FIGURES"},
     "lowrank.exceptions": {"ConvergenceWarning"},
 }
@@ -72,6 +79,7 @@ MODULES = {
     "lowrank.completion": lowrank.completion,
     "lowrank.tensor": lowrank.tensor,
     "lowrank.factorization": lowrank.factorization,
+    "lowrank.robust": lowrank.robust,
     "lowrank.experiments": lowrank.experiments,
 }
 
@@ -150,6 +158,7 @@ def test_top_level_reexports_are_the_family_objects():
     assert lowrank.altmin is lowrank.completion.altmin
     assert lowrank.CompletionResult is lowrank.completion.CompletionResult
     assert lowrank.RowSample is lowrank.sampling.RowSample
+    assert lowrank.subgradient_recovery is lowrank.robust.subgradient_recovery
     assert isinstance(lowrank.sketch, types.ModuleType)
     assert callable(lowrank.sketch.sketch)
 
