@@ -49,7 +49,15 @@ One module per figure, each with
 - ``F12``: :mod:`~lowrank.experiments.rpcholesky_trace_error`, trace error of
   :func:`lowrank.factorization.rp_cholesky` against the rank on the "smile" and "spiral"
   kernel matrices, against greedy and uniform pivots and the best rank k (the RPCholesky
-  paper, Fig. 1).
+  paper, Fig. 1);
+- ``F13``: :mod:`~lowrank.experiments.subgradient_schedules`, final error of
+  :func:`lowrank.robust.subgradient_recovery` with its default (adaptive) schedule
+  against a hand-tuned grid of the paper's fixed schedules, on Gaussian sensing problems
+  with outliers and an over-estimated rank (``papers/completion_altmin.md``, Part II);
+- ``F14``: :mod:`~lowrank.experiments.subgradient_paper`, the paper's experiments (Ma and
+  Fattahi, Figs. 1a-c and 3a): error against the iteration for several rank bounds,
+  Gaussian noise on a fraction, initialization scales, and dense noise against l2
+  gradient descent.
 
 Importing this package imports NumPy and :mod:`lowrank` only; Matplotlib and tqdm are
 needed by ``plot`` and by the command line (the ``figures`` extra).  tensorly, the
@@ -61,7 +69,7 @@ Examples
 --------
 >>> from lowrank.experiments import FIGURES
 >>> list(FIGURES)
-['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'F10', 'F11', 'F12']
+['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'F10', 'F11', 'F12', 'F13', 'F14']
 """
 
 from . import (
@@ -77,6 +85,8 @@ from . import (
     spm_landscape,
     spm_noise,
     spm_time_vs_size,
+    subgradient_paper,
+    subgradient_schedules,
 )
 
 __all__ = ["FIGURES"]
@@ -95,4 +105,6 @@ FIGURES = {
     "F10": pairwise_decay,
     "F11": graded_accuracy,
     "F12": rpcholesky_trace_error,
+    "F13": subgradient_schedules,
+    "F14": subgradient_paper,
 }
