@@ -31,9 +31,8 @@ import numpy as np
 
 from .._rng import check_rng, kernel_seed
 from .._validation import check_option
-from ..robust import GaussianMeasurements, corrupt
 from ._common import prepare_figure
-from ._robust_common import quiet_recovery
+from ._robust_common import quiet_recovery, sensing_problem
 from ._tensor_common import trial_rng
 
 __all__ = ["gradient_descent_l2", "n_steps", "plot", "run", "to_rows"]
@@ -90,22 +89,6 @@ def n_steps(scale="small"):
     return len(_cases(sizes)) * sizes["trials"]
 
 
-def _problem(sizes, noise, fraction, rng):
-    d, r = sizes["d"], sizes["r"]
-    Q = np.linalg.qr(rng.standard_normal((d, r)))[0]
-    X = (Q * np.geomspace(1.0, 1.0 / _KAPPA, r)) @ Q.T
-    X /= np.linalg.norm(X)
-    A = GaussianMeasurements(d, sizes["m"], rng=rng)
-    y0 = A(X)
-    if noise == "outliers":
-        y = corrupt(y0, fraction, magnitude=10 * float(np.abs(y0).max()), rng=rng)
-    elif noise == "gaussian":
-        y = corrupt(y0, fraction, magnitude=10.0, distribution="gaussian", rng=rng)
-    else:
-        y = corrupt(y0, 1.0, magnitude=1.0, distribution="gaussian", rng=rng)
-    return A, y, X
-
-
 def gradient_descent_l2(A, y, rank, *, init_scale, maxiter, X_true, step=0.1):
     """Gradient descent on ``(1/(2m)) ||A(U U^T) - y||^2`` from the same spectral start
     as :func:`~lowrank.robust.subgradient_recovery`, with normalized constant steps
@@ -151,8 +134,9 @@ def run(scale="small", rng=0, progress=None):
     for c, (_, _, rank, noise, fraction, alpha, method) in enumerate(cases):
         for k in range(trials):
             # the same problem for every curve of a panel with the same noise model
-            A, y, X = _problem(sizes, noise, fraction,
-                               trial_rng(seed, k, _NOISES.index(noise), round(fraction * 100)))
+            A, y, X = sensing_problem(
+                sizes["d"], sizes["r"], _KAPPA, fraction, sizes["m"],
+                trial_rng(seed, k, _NOISES.index(noise), round(fraction * 100)), noise=noise)
             if method == "l2":
                 history = gradient_descent_l2(A, y, rank, init_scale=alpha,
                                               maxiter=maxiter, X_true=X)

@@ -110,7 +110,7 @@ def run(scale="small", rng=0, progress=None):
                for key in ("error", "iterations", "budget", "time")}
     ranks = []
     for i, (m_factor, kappa, fraction, over) in enumerate(problems):
-        A, y, X = sensing_problem(d, r, kappa, fraction, m_factor, trial_rng(seed, i))
+        A, y, X = sensing_problem(d, r, kappa, fraction, m_factor * d * r, trial_rng(seed, i))
         rank = d if over == "d" else min(d, over * r)
         ranks.append(rank)
         res = quiet_recovery(A, y, rank, init_scale=ALPHA, maxiter=sizes["maxiter"])
