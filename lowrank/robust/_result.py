@@ -29,7 +29,8 @@ class RecoveryResult(Result):
     n_iter : int
         Iterations run.
     step_size, decay : float
-        The schedule used (``eta`` and ``rho`` of ``eta rho^t``).
+        The schedule used: ``eta`` and ``rho`` of the fixed ``eta rho^t``; ``decay`` is
+        NaN for the default adaptive schedule (its steps are in ``history["step"]``).
     escape_estimate : float
         The step budget the escape was estimated to need (normalized units).
     budget : float
