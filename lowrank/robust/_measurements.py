@@ -169,7 +169,8 @@ class EntryMeasurements(_Operator):
 
     ``A.adjoint(z)`` is the SciPy CSR matrix with ``z_k`` at ``(rows[k], cols[k])``
     (repeated entries summed).  The sub-gradient method evaluates ``U V^T`` only at the
-    observed entries: ``O(|Omega| r)`` per iteration.
+    observed entries: ``O(|Omega| r)`` per iteration; when every entry is observed once
+    (robust PCA) it works on dense ``d1 x d2`` residuals with BLAS instead.
 
     Parameters
     ----------
@@ -216,6 +217,11 @@ class EntryMeasurements(_Operator):
             (np.ones(self.n_measurements, dtype=self.dtype),
              (self.rows[self._order], self.cols[self._order])), shape=self.shape)
         self._merged = self._pattern.nnz != self.n_measurements
+        # Every entry observed once (robust PCA): dense residuals and BLAS products.
+        self._full = (not self._merged
+                      and self.n_measurements == self.shape[0] * self.shape[1])
+        self._flat = self.rows * self.shape[1] + self.cols
+        self._dense_y = (None, None)
 
     def _forward(self, X):
         return np.asarray(X[self.rows, self.cols], dtype=self.dtype)
@@ -234,8 +240,20 @@ class EntryMeasurements(_Operator):
         return r, float(total)
 
     def _residual_and_sign_adjoint(self, U, V, y):
+        if self._full:
+            D = U @ V.T - self._as_dense(y)
+            return D.reshape(-1)[self._flat], float(np.abs(D).sum()), np.sign(D)
         r, loss = self._residual(U, V, y)
         return r, loss, self._adjoint(np.sign(r))
+
+    def _as_dense(self, y):
+        """``y`` laid out as the ``shape`` matrix (kept for the ``y`` of the last call:
+        the sub-gradient method passes the same one every iteration)."""
+        if self._dense_y[0] is not y:
+            Y = np.empty(self.shape[0] * self.shape[1], dtype=self.dtype)
+            Y[self._flat] = y
+            self._dense_y = (y, Y.reshape(self.shape))
+        return self._dense_y[1]
 
     def __repr__(self):
         return (f"EntryMeasurements(shape={self.shape}, n_measurements="

@@ -28,8 +28,12 @@ _AT_FIT = 0.5
 _FIT_DECAY = 0.98
 # Dense eigen/singular value problems up to this many rows (sparse iterations above).
 _DENSE_SPECTRUM = 800
-# Power iterations per step for ||Q||_2 when Q is too large for a dense norm.
+# ||Q||_2 by a dense SVD up to this many rows, else by a few power iterations per step
+# (warm-started from the previous step's vector: Q changes little between steps).
+_DENSE_NORM = 64
 _POWER_STEPS = 3
+# The stuck-direction probe solves dense eigen/singular problems up to this size.
+_DENSE_PROBE = 200
 
 
 def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectral",
@@ -220,7 +224,7 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
                 f"default.", ConvergenceWarning, stacklevel=2)
             warned = True
         state.step(Q, step)
-        schedule.advance(t, loss, state.fitted, lambda Q=Q: _stuck_direction(Q, state))
+        schedule.advance(t, loss, state.fitted, lambda Q=Q: _stuck_direction(Q, state, rng))
         if log.call_back(t, loss / m):
             break
     if not (log.converged or log.stopped_by_callback):
@@ -329,24 +333,42 @@ class _Adaptive:
             self.last = t
 
 
-def _stuck_direction(Q, state):
+def _stuck_direction(Q, state, rng):
     """Whether the sub-gradient points along a direction the iterate has barely grown
     into: the top eigenvector ``u`` of ``-sym(Q)`` (top singular pair ``(u, v)`` of
     ``-Q`` when asymmetric) carries ``|u^T U V^T v| < 1e-2 ||U V^T||_2``.  Near a fit
     ``Q`` is the sign pattern of a residual in the span of the fitted directions."""
-    Q = _dense(Q).astype(np.float64)
-    if state.symmetric:
-        values, vectors = np.linalg.eigh(-(Q + Q.T) / 2)
-        if values[-1] <= 0:
-            return False
-        u = v = vectors[:, -1]
-    else:
-        P, _, Wt = np.linalg.svd(-Q)
-        u, v = P[:, 0], Wt[0]
+    found = _top_direction(Q, state.symmetric, rng)
+    if found is None:
+        return False
+    u, v = found
     along = abs(float((state.U.T @ u) @ (state.V.T @ v)))
     _, Ru = np.linalg.qr(state.U)
     _, Rv = np.linalg.qr(state.V)
     return along < 1e-2 * float(np.linalg.norm(Ru @ Rv.T, 2))
+
+
+def _top_direction(Q, symmetric, rng):
+    """``(u, v)``: the top eigenvector of ``-sym(Q)`` (``u = v``; None when its top
+    eigenvalue is not positive), or the top singular pair of ``Q``.  Dense solvers up to
+    ``_DENSE_PROBE`` rows, Lanczos (a few digits suffice) above."""
+    d = min(Q.shape)
+    if d <= _DENSE_PROBE:
+        Q = _dense(Q).astype(np.float64)
+        if symmetric:
+            values, vectors = np.linalg.eigh(-(Q + Q.T) / 2)
+            return (vectors[:, -1], vectors[:, -1]) if values[-1] > 0 else None
+        P, _, Wt = np.linalg.svd(Q)
+        return P[:, 0], Wt[0]
+    start = rng.standard_normal(d)
+    if symmetric:
+        minus_sym = scipy.sparse.linalg.LinearOperator(
+            Q.shape, matvec=lambda x: -(Q @ x + Q.T @ x) / 2, dtype=np.float64)
+        values, vectors = scipy.sparse.linalg.eigsh(minus_sym, k=1, which="LA", v0=start,
+                                                    tol=1e-6)
+        return (vectors[:, 0], vectors[:, 0]) if values[0] > 0 else None
+    P, _, Wt = scipy.sparse.linalg.svds(Q, k=1, v0=start, tol=1e-6)
+    return P[:, 0], Wt[0]
 
 
 def _product_frobenius(state):
@@ -471,7 +493,7 @@ def _escape_estimate(spectrum, noise, shape, r, alpha):
 def _spectral_norm(Q, state, rng):
     """``(||Q||_2, state)``: exact for small dense ``Q``, else a few power iterations
     warm-started from the previous call's vector ``state``."""
-    if not scipy.sparse.issparse(Q) and min(Q.shape) <= 200:
+    if not scipy.sparse.issparse(Q) and min(Q.shape) <= _DENSE_NORM:
         return float(np.linalg.norm(Q, 2)), None
     v = state if state is not None else rng.standard_normal(Q.shape[1]).astype(Q.dtype)
     value = 0.0

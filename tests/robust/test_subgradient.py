@@ -263,3 +263,32 @@ def test_bad_input():
         EntryMeasurements([0.5], [0], (5, 2))
     with pytest.raises(ValueError, match="at least one"):
         EntryMeasurements([], [], (5, 2))
+
+
+def test_fully_observed_entries_use_the_dense_path_with_the_same_answer():
+    rng = np.random.default_rng(5)
+    n1, n2 = 7, 5
+    rows, cols = np.divmod(rng.permutation(n1 * n2), n2)          # every entry, shuffled
+    A = EntryMeasurements(rows, cols, (n1, n2))
+    assert A._full
+    U, V, y = rng.standard_normal((n1, 2)), rng.standard_normal((n2, 2)), rng.standard_normal(35)
+    r, loss, Q = A._residual_and_sign_adjoint(U, V, y)
+    r_ref, loss_ref = A._residual(U, V, y)
+    np.testing.assert_allclose(r, r_ref, atol=1e-13)
+    assert np.isclose(loss, loss_ref)
+    np.testing.assert_array_equal(Q, A.adjoint(np.sign(r_ref)).toarray())
+
+
+def test_top_direction_lanczos_matches_dense():
+    from lowrank.robust._subgradient import _top_direction
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((260, 260))
+    for symmetric in (True, False):
+        u, v = _top_direction(B, symmetric, rng)
+        if symmetric:
+            _, vectors = np.linalg.eigh(-(B + B.T) / 2)
+            ref_u = ref_v = vectors[:, -1]
+        else:
+            P, _, Wt = np.linalg.svd(B)
+            ref_u, ref_v = P[:, 0], Wt[0]
+        assert abs(u @ ref_u) > 1 - 1e-6 and abs(v @ ref_v) > 1 - 1e-6
