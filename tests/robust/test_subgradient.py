@@ -64,6 +64,36 @@ def test_adjoint_identity(make):
         assert A(X).dtype == A.dtype
 
 
+@settings(max_examples=15, deadline=None)
+@given(d1=st.integers(1, 9), d2=st.integers(1, 9), m=st.integers(1, 60), seed=st.integers(0, 2**16),
+       kind=st.sampled_from(["dense", "blocks", "entries"]),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_adjoint_identity_property(d1, d2, m, seed, kind, dtype):
+    rng = np.random.default_rng(seed)
+    if kind == "entries":
+        A = EntryMeasurements(rng.integers(0, d1, m), rng.integers(0, d2, m), (d1, d2),
+                              dtype=dtype)
+    else:
+        A = GaussianMeasurements((d1, d2), m, rng=seed, dtype=dtype, storage=kind)
+    X, z = rng.standard_normal((d1, d2)), rng.standard_normal(A.n_measurements)
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    scale = np.linalg.norm(A(X)) * np.linalg.norm(z) + np.linalg.norm(X) * np.linalg.norm(
+        A.adjoint(z).toarray() if scipy.sparse.issparse(A.adjoint(z)) else A.adjoint(z))
+    assert abs(float(A(X) @ z) - inner(X, A.adjoint(z))) <= tol * max(scale, 1e-300)
+
+
+@settings(max_examples=15, deadline=None)
+@given(m=st.integers(1, 200), fraction=st.floats(0.0, 1.0), seed=st.integers(0, 2**16),
+       distribution=st.sampled_from(["uniform", "gaussian"]))
+def test_corrupt_property(m, fraction, seed, distribution):
+    y = np.random.default_rng(seed).standard_normal(m)
+    out, mask = corrupt(y, fraction, distribution=distribution, rng=seed, return_mask=True)
+    assert mask.sum() == round(fraction * m) and out.dtype == y.dtype
+    np.testing.assert_array_equal(out[~mask], y[~mask])
+    np.testing.assert_array_equal(out, corrupt(y, fraction, distribution=distribution,
+                                               rng=seed))
+
+
 def test_gaussian_storage_does_not_change_the_operator(monkeypatch):
     from lowrank.robust import _measurements
     monkeypatch.setattr(_measurements, "_BLOCK_BYTES", 7 * 36 * 8)   # 7 rows per block
