@@ -1,8 +1,9 @@
 """Numba kernels of the sub-gradient method for robust recovery (private).
 
 Entry measurements ``y_k ~ X[rows[k], cols[k]]`` of a factored ``X = U V^T``: the residual
-at the observed entries in one pass, split into fixed blocks of entries (results do not
-depend on the number of threads).
+at the observed entries in one pass, split into fixed blocks of entries; and, when every
+entry is observed (robust PCA), the sign of a dense residual in place.  Partial sums are
+added in a fixed order, so results do not depend on the number of threads.
 """
 
 import numpy as np
@@ -31,4 +32,20 @@ def entry_residual(rows, cols, U, V, y, out):
             out[k] = s - y[k]
             total += abs(out[k])
         partial[blk] = total
+    return partial.sum()
+
+
+@njit(cache=True, parallel=True)
+def dense_sign_residual(D, Y):
+    """Overwrite ``D`` with ``sign(D - Y)`` (row-major ``d1 x d2`` arrays); return
+    ``sum |D - Y|`` (row sums added in row order)."""
+    n1, n2 = D.shape
+    partial = np.zeros(n1)
+    for i in prange(n1):
+        total = 0.0
+        for j in range(n2):
+            e = D[i, j] - Y[i, j]
+            total += abs(e)
+            D[i, j] = (e > 0.0) - (e < 0.0)
+        partial[i] = total
     return partial.sum()

@@ -63,6 +63,9 @@ class _Operator:
         r = self._forward(U @ V.T) - y
         return r, float(np.abs(r).sum())
 
+    def _sign_adjoint(self, y):
+        return self._adjoint(np.sign(y))
+
     def _scale_estimate(self, y):
         """A robust estimate of ``||X||_F`` from measurements of ``X`` (the median of
         ``|y|``, so less than half of them may be outliers)."""
@@ -146,17 +149,17 @@ class GaussianMeasurements(_Operator):
             out += z[start:start + block.shape[0]] @ block
         return out.reshape(self.shape)
 
-    def _residual_and_sign_adjoint(self, U, V, y):
-        """``(r, sum |r|, A^*(sign r))`` with ``r = A(U V^T) - y``, in one pass over the
+    def _loss_and_sign_adjoint(self, U, V, y):
+        """``(sum |r|, A^*(sign r))`` with ``r = A(U V^T) - y``, in one pass over the
         blocks (each regenerated block serves both products)."""
         x = (U @ V.T).reshape(-1)
-        r = np.empty(self.n_measurements, dtype=self.dtype)
+        loss = 0.0
         Q = np.zeros(x.size, dtype=self.dtype)
         for start, block in self._each_block():
-            stop = start + block.shape[0]
-            r[start:stop] = block @ x - y[start:stop]
-            Q += np.sign(r[start:stop]) @ block
-        return r, float(np.abs(r).sum()), Q.reshape(self.shape)
+            r = block @ x - y[start:start + block.shape[0]]
+            loss += float(np.abs(r).sum())
+            Q += np.sign(r) @ block
+        return loss, Q.reshape(self.shape)
 
     def __repr__(self):
         return (f"GaussianMeasurements(shape={self.shape}, n_measurements="
@@ -211,17 +214,27 @@ class EntryMeasurements(_Operator):
         self.n_measurements = int(rows.size)
         # entries of size about ||X||_F / sqrt(d1 d2) each
         self._median_scale = math.sqrt(self.shape[0] * self.shape[1])
-        # The CSR pattern of the adjoint, built once: data[k] is entry order[k].
-        self._order = np.lexsort((self.cols, self.rows))
-        self._pattern = scipy.sparse.csr_matrix(
-            (np.ones(self.n_measurements, dtype=self.dtype),
-             (self.rows[self._order], self.cols[self._order])), shape=self.shape)
-        self._merged = self._pattern.nnz != self.n_measurements
+        flat = self.rows * self.shape[1] + self.cols
+        # data[k] of the adjoint's CSR pattern is entry order[k] (None: already in order)
+        in_order = bool(np.all(flat[1:] > flat[:-1]))
+        self._order = None if in_order else np.argsort(flat, kind="stable")
+        self._merged = not in_order and bool(np.any(np.diff(flat[self._order]) == 0))
         # Every entry observed once (robust PCA): dense residuals and BLAS products.
         self._full = (not self._merged
                       and self.n_measurements == self.shape[0] * self.shape[1])
-        self._flat = self.rows * self.shape[1] + self.cols
+        self._flat = None if (self._full and in_order) else flat
+        self._pattern = None
         self._dense_y = (None, None)
+        self._buffer = None
+
+    def _csr_pattern(self):
+        """The adjoint's CSR pattern, built on first use."""
+        if self._pattern is None:
+            take = (lambda a: a) if self._order is None else (lambda a: a[self._order])
+            self._pattern = scipy.sparse.csr_matrix(
+                (np.ones(self.n_measurements, dtype=self.dtype),
+                 (take(self.rows), take(self.cols))), shape=self.shape)
+        return self._pattern
 
     def _forward(self, X):
         return np.asarray(X[self.rows, self.cols], dtype=self.dtype)
@@ -229,8 +242,8 @@ class EntryMeasurements(_Operator):
     def _adjoint(self, z):
         if self._merged:                       # repeated entries: let SciPy sum them
             return scipy.sparse.csr_matrix((z, (self.rows, self.cols)), shape=self.shape)
-        Q = self._pattern.copy()
-        Q.data = np.ascontiguousarray(z[self._order])
+        Q = self._csr_pattern().copy()
+        Q.data = np.ascontiguousarray(z if self._order is None else z[self._order])
         return Q
 
     def _residual(self, U, V, y):
@@ -239,20 +252,34 @@ class EntryMeasurements(_Operator):
             self.rows, self.cols, np.ascontiguousarray(U), np.ascontiguousarray(V), y, r)
         return r, float(total)
 
-    def _residual_and_sign_adjoint(self, U, V, y):
+    def _loss_and_sign_adjoint(self, U, V, y):
         if self._full:
-            D = U @ V.T - self._as_dense(y)
-            return D.reshape(-1)[self._flat], float(np.abs(D).sum()), np.sign(D)
+            # sign(U V^T - Y) in place in one reused buffer (valid until the next call)
+            if self._buffer is None or self._buffer.dtype != U.dtype:
+                self._buffer = np.empty(self.shape, dtype=U.dtype)
+            D = np.matmul(U, V.T, out=self._buffer)
+            loss = _kernels.load("robust").dense_sign_residual(D, self._as_dense(y))
+            return float(loss), D
         r, loss = self._residual(U, V, y)
-        return r, loss, self._adjoint(np.sign(r))
+        return loss, self._adjoint(np.sign(r))
+
+    def _sign_adjoint(self, y):
+        if self._full:
+            return np.sign(self._as_dense(y))
+        return self._adjoint(np.sign(y))
 
     def _as_dense(self, y):
         """``y`` laid out as the ``shape`` matrix (kept for the ``y`` of the last call:
-        the sub-gradient method passes the same one every iteration)."""
+        the sub-gradient method passes the same one every iteration; a view of ``y``
+        when the entries come in row-major order)."""
         if self._dense_y[0] is not y:
-            Y = np.empty(self.shape[0] * self.shape[1], dtype=self.dtype)
-            Y[self._flat] = y
-            self._dense_y = (y, Y.reshape(self.shape))
+            if self._flat is None:
+                Y = np.ascontiguousarray(y).reshape(self.shape)
+            else:
+                Y = np.empty(self.shape[0] * self.shape[1], dtype=self.dtype)
+                Y[self._flat] = y
+                Y = Y.reshape(self.shape)
+            self._dense_y = (y, Y)
         return self._dense_y[1]
 
     def __repr__(self):

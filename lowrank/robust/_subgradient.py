@@ -28,10 +28,12 @@ _AT_FIT = 0.5
 _FIT_DECAY = 0.98
 # Dense eigen/singular value problems up to this many rows (sparse iterations above).
 _DENSE_SPECTRUM = 800
-# ||Q||_2 by a dense SVD up to this many rows, else by a few power iterations per step
-# (warm-started from the previous step's vector: Q changes little between steps).
+# ||Q||_2 by a dense SVD up to this many rows, else by one subspace-iteration step per
+# iteration on a block of _POWER_BLOCK vectors riding along the step's products
+# (warm-started: Q changes little between steps), after _POWER_STEPS on the first.
 _DENSE_NORM = 64
-_POWER_STEPS = 3
+_POWER_STEPS = 10
+_POWER_BLOCK = 4
 # The stuck-direction probe solves dense eigen/singular problems up to this size.
 _DENSE_PROBE = 200
 
@@ -186,7 +188,7 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
     rng = check_rng(rng)
 
     m = op.n_measurements
-    C = op.adjoint(np.sign(y)) / m
+    C = op._sign_adjoint(y) / m
     U, V, spectrum = _start(C, r, symmetric, init, alpha, rng, dtype)
     noise = _noise_level(op, symmetric)
     estimate = _escape_estimate(spectrum, noise, shape, r, alpha)
@@ -200,11 +202,12 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
 
     log = IterationLog(_HISTORY, maxiter=maxiter, callback=callback)
     state = _State(U, V, symmetric, first_escape=_ESCAPED * op._scale_estimate(y))
-    total, power, warned = schedule.total(maxiter), None, False
+    total, warned = schedule.total(maxiter), False
+    power = _PowerEstimate(rng, dtype)
     for t in range(maxiter):
-        _, loss, Q = op._residual_and_sign_adjoint(state.U, state.V, y)
-        Q = Q / m
-        q_norm, power = _spectral_norm(Q, power, rng)
+        loss, G = op._loss_and_sign_adjoint(state.U, state.V, y)   # Q = G / m
+        move_U, move_V, q_norm = power.descent(G, state)
+        q_norm /= m
         if q_norm == 0.0:
             log.converge(f"zero sub-gradient after {t} iterations (the loss is at a "
                          f"minimum)")
@@ -223,8 +226,8 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
                 f"{estimate:.3g}); raise `decay` or `step_size`, or leave `decay` at its "
                 f"default.", ConvergenceWarning, stacklevel=2)
             warned = True
-        state.step(Q, step)
-        schedule.advance(t, loss, state.fitted, lambda Q=Q: _stuck_direction(Q, state, rng))
+        state.step(move_U, move_V, step / m)
+        schedule.advance(t, loss, state.fitted, lambda G=G: _stuck_direction(G, state, rng))
         if log.call_back(t, loss / m):
             break
     if not (log.converged or log.stopped_by_callback):
@@ -256,11 +259,13 @@ class _State:
     def stalled(self, total):
         return self.budget >= total / 2 and self.norm < 10.0 * self.norm0
 
-    def step(self, Q, step):
+    def step(self, move_U, move_V, step):
+        """``U -= step move_U`` (and ``V -= step move_V``): the moves are ``Q V`` and
+        ``Q^T U`` (``Q U + Q^T U`` when symmetric) of the current factors."""
         if self.symmetric:
-            self.U = self.V = self.U - step * (Q @ self.U + Q.T @ self.U)
+            self.U = self.V = self.U - step * move_U
         else:
-            self.U, self.V = self.U - step * (Q @ self.V), self.V - step * (Q.T @ self.U)
+            self.U, self.V = self.U - step * move_U, self.V - step * move_V
 
     def X(self):
         return self.U @ self.V.T
@@ -490,20 +495,52 @@ def _escape_estimate(spectrum, noise, shape, r, alpha):
     return (top / (2.0 * smallest)) * math.log(max(math.sqrt(d / r), 1.0) / alpha)
 
 
-def _spectral_norm(Q, state, rng):
-    """``(||Q||_2, state)``: exact for small dense ``Q``, else a few power iterations
-    warm-started from the previous call's vector ``state``."""
-    if not scipy.sparse.issparse(Q) and min(Q.shape) <= _DENSE_NORM:
-        return float(np.linalg.norm(Q, 2)), None
-    v = state if state is not None else rng.standard_normal(Q.shape[1]).astype(Q.dtype)
-    value = 0.0
-    for _ in range(_POWER_STEPS):
-        w = Q.T @ (Q @ v)
-        value = float(np.linalg.norm(w))
-        if value == 0.0:
-            return 0.0, None
-        v = w / value
-    return math.sqrt(value), v
+class _PowerEstimate:
+    """``||Q||_2`` alongside the factor moves ``Q V`` and ``Q^T U``.
+
+    Small dense ``Q`` (at most ``_DENSE_NORM`` rows or columns) get an exact norm.
+    Otherwise a block ``P`` of ``_POWER_BLOCK`` orthonormal vectors rides along as more
+    columns of the two products the step needs anyway, ``Q [V, P]`` then
+    ``Q^T [U, Q P]``: one step of subspace iteration on ``Q^T Q`` per iteration,
+    warm-started from the last (the sign pattern changes little between iterations), at
+    no extra pass over ``Q`` (the products are memory-bound); the estimate
+    ``||Q^T Q P||_2^(1/2)`` is a lower bound.  The first call takes ``_POWER_STEPS``
+    steps more.
+    """
+
+    def __init__(self, rng, dtype):
+        self.rng, self.dtype, self.P = rng, dtype, None
+
+    def descent(self, Q, state):
+        """``(move_U, move_V, ||Q||_2)`` for the current factors (``move_V`` is None
+        when symmetric)."""
+        right = state.U if state.symmetric else state.V
+        if not scipy.sparse.issparse(Q) and min(Q.shape) <= _DENSE_NORM:
+            QR, QtU = Q @ right, Q.T @ state.U
+            norm = float(np.linalg.norm(Q, 2))
+        else:
+            if self.P is None:
+                self.P = self._warm_start(Q)
+            r = right.shape[1]
+            left = Q @ np.hstack((right, self.P))
+            back = Q.T @ np.hstack((state.U, left[:, r:]))
+            QR, QtU, W = left[:, :r], back[:, :r], back[:, r:]
+            norm = math.sqrt(float(np.linalg.norm(W, 2)))
+            if norm > 0.0:
+                self.P = np.linalg.qr(W)[0]
+        if state.symmetric:
+            return QR + QtU, None, norm
+        return QR, QtU, norm
+
+    def _warm_start(self, Q):
+        block = min(_POWER_BLOCK, min(Q.shape))
+        P = np.linalg.qr(self.rng.standard_normal((Q.shape[1], block)))[0]
+        for _ in range(_POWER_STEPS):
+            W = Q.T @ (Q @ P)
+            if not np.any(W):
+                break
+            P = np.linalg.qr(W)[0]
+        return P.astype(self.dtype)
 
 
 def _norm(state):

@@ -106,8 +106,8 @@ def test_gaussian_storage_does_not_change_the_operator(monkeypatch):
     np.testing.assert_allclose(dense.adjoint(z), blocks.adjoint(z), rtol=1e-12, atol=1e-12)
     U = np.random.default_rng(1).standard_normal((6, 2))
     for op in (dense, blocks):
-        r, loss, Q = op._residual_and_sign_adjoint(U, U, dense(X))
-        np.testing.assert_allclose(r, dense(U @ U.T) - dense(X), atol=1e-12)
+        loss, Q = op._loss_and_sign_adjoint(U, U, dense(X))
+        r = dense(U @ U.T) - dense(X)
         np.testing.assert_allclose(Q, dense.adjoint(np.sign(r)), atol=1e-11)
         assert np.isclose(loss, np.abs(r).sum())
 
@@ -302,11 +302,17 @@ def test_fully_observed_entries_use_the_dense_path_with_the_same_answer():
     A = EntryMeasurements(rows, cols, (n1, n2))
     assert A._full
     U, V, y = rng.standard_normal((n1, 2)), rng.standard_normal((n2, 2)), rng.standard_normal(35)
-    r, loss, Q = A._residual_and_sign_adjoint(U, V, y)
+    loss, Q = A._loss_and_sign_adjoint(U, V, y)
     r_ref, loss_ref = A._residual(U, V, y)
-    np.testing.assert_allclose(r, r_ref, atol=1e-13)
+    np.testing.assert_allclose(r_ref, (U @ V.T)[rows, cols] - y, atol=1e-13)
     assert np.isclose(loss, loss_ref)
     np.testing.assert_array_equal(Q, A.adjoint(np.sign(r_ref)).toarray())
+    np.testing.assert_array_equal(A._sign_adjoint(y), A.adjoint(np.sign(y)).toarray())
+    in_order = EntryMeasurements(*np.divmod(np.arange(n1 * n2), n2), (n1, n2))
+    assert in_order._full and in_order._flat is None        # y is laid out without a copy
+    y_sorted = np.empty_like(y)
+    y_sorted[rows * n2 + cols] = y
+    assert np.isclose(in_order._loss_and_sign_adjoint(U, V, y_sorted)[0], loss_ref)
 
 
 def test_top_direction_lanczos_matches_dense():
@@ -322,3 +328,25 @@ def test_top_direction_lanczos_matches_dense():
             P, _, Wt = np.linalg.svd(B)
             ref_u, ref_v = P[:, 0], Wt[0]
         assert abs(u @ ref_u) > 1 - 1e-6 and abs(v @ ref_v) > 1 - 1e-6
+
+
+def test_power_estimate_rides_along_the_step_products():
+    from lowrank.robust._subgradient import _PowerEstimate, _State
+    rng = np.random.default_rng(2)
+    Q = rng.standard_normal((150, 90)) + 3.0 * np.outer(rng.standard_normal(150),
+                                                        rng.standard_normal(90)) / 10
+    U, V = rng.standard_normal((150, 3)), rng.standard_normal((90, 3))
+    power = _PowerEstimate(rng, np.float64)
+    exact = np.linalg.norm(Q, 2)
+    state = _State(U, V, False, first_escape=1.0)
+    for _ in range(5):
+        move_U, move_V, norm = power.descent(Q, state)
+        np.testing.assert_allclose(move_U, Q @ V, atol=1e-12)
+        np.testing.assert_allclose(move_V, Q.T @ U, atol=1e-12)
+        assert norm <= exact * (1 + 1e-12)           # a lower bound ...
+    assert norm > exact * (1 - 1e-8)                 # ... that converges
+    S = rng.standard_normal((120, 120))
+    sym = _State(rng.standard_normal((120, 2)), None, True, first_escape=1.0)
+    move_U, move_V, _ = _PowerEstimate(rng, np.float64).descent(S, sym)
+    assert move_V is None
+    np.testing.assert_allclose(move_U, S @ sym.U + S.T @ sym.U, atol=1e-12)
