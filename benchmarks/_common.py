@@ -38,6 +38,30 @@ def time_interleaved(fns, repeats, *, warmup=True):
             for name in fns}
 
 
+def reset_peak_memory():
+    """Reset the kernel's high-water mark of resident memory (Linux >= 4.0); return
+    whether it worked."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def status_mb(field):
+    """A memory field of ``/proc/self/status`` (``"VmHWM"``, ``"VmRSS"``) in MB, or None
+    where there is no such file (not Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def _cpu_model():
     try:
         with open("/proc/cpuinfo") as f:

@@ -76,7 +76,9 @@ from _common import (
     fmt,
     machine_info,
     markdown_table,
+    reset_peak_memory,
     run_cli,
+    status_mb,
     targets_markdown,
     time_interleaved,
 )
@@ -270,27 +272,9 @@ def _rank_ratio(rows, regime, method, high, low):
 
 def _peak_rss_mb():
     """Peak resident memory of this process so far (``ru_maxrss``), MB (Linux resets it
-    with the high-water mark, see :func:`_reset_peak`)."""
+    with the high-water mark, see :func:`reset_peak_memory`)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes / KiB
-
-
-def _reset_peak():
-    """Reset the kernel's high-water mark of resident memory (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _hwm_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return None
 
 
 def _large(cfg, repeats, log):
@@ -301,14 +285,14 @@ def _large(cfg, repeats, log):
     if log:
         print(f"[bench_completion] {problem}: preparing the input", file=log, flush=True)
     sample_rng, factor_rng = np.random.default_rng(DATA_SEED + 1).spawn(2)
-    reset = _reset_peak()
+    reset = reset_peak_memory()
     t0 = time.perf_counter()
     rows, cols = _sorted_positions(shape, count, sample_rng)
     values = _entries(shape, rank, rows, cols, factor_rng)
     obs = as_observations((rows, cols, values), shape=shape)
     prep = time.perf_counter() - t0
     del rows, cols, values
-    prep_peak = _hwm_mb() if reset else _peak_rss_mb()
+    prep_peak = status_mb("VmHWM") if reset else _peak_rss_mb()
     storage = sum(getattr(obs, a).nbytes for a in ("row_ptr", "row_cols", "row_vals",
                                                    "col_ptr", "col_rows", "col_vals"))
     out = []
@@ -316,9 +300,9 @@ def _large(cfg, repeats, log):
         if log:
             print(f"[bench_completion] {problem}, {method}: 1 + up to {repeats} sweeps",
                   file=log, flush=True)
-        reset = _reset_peak()
+        reset = reset_peak_memory()
         t = _sweeps(obs, rank, method, repeats)
-        peak = _hwm_mb() if reset else None
+        peak = status_mb("VmHWM") if reset else None
         out.append({
             "group": "large", "problem": problem, "solver": f"lowrank {method}",
             "method": method, "rank": rank, "n_observed": obs.nnz, "prep_s": prep,

@@ -77,7 +77,15 @@ import tracemalloc
 import warnings
 
 import numpy as np
-from _common import fmt, machine_info, markdown_table, run_cli, targets_markdown
+from _common import (
+    fmt,
+    machine_info,
+    markdown_table,
+    reset_peak_memory,
+    run_cli,
+    status_mb,
+    targets_markdown,
+)
 
 FULL = {
     # (order, d, r, peer_cap_s)
@@ -163,27 +171,6 @@ WARMUP_TRIAL = 10**6
 
 def _trial_seed(*parts):
     return [DATA_SEED, *parts]
-
-
-def _reset_peak():
-    """Reset the kernel's high-water mark of resident memory (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _status_mb(field):
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def _tensorly_status():
@@ -577,12 +564,12 @@ def _moment_rank(d, order):
 
 def _moment_run(call):
     """``(result, seconds, peak MB above the start)`` of one call."""
-    start = _status_mb("VmRSS")
-    reset = _reset_peak()
+    start = status_mb("VmRSS")
+    reset = reset_peak_memory()
     t0 = time.perf_counter()
     out = call()
     elapsed = time.perf_counter() - t0
-    peak = _status_mb("VmHWM") if reset else None
+    peak = status_mb("VmHWM") if reset else None
     return out, elapsed, (None if peak is None or start is None else max(0.0, peak - start))
 
 

@@ -2,9 +2,13 @@
 
 ``python benchmarks/run_all.py``            full sizes; rewrites the README's results section
 ``python benchmarks/run_all.py --quick``    smoke sizes; prints the tables, README untouched
+``python benchmarks/run_all.py --only robust,tensor``    those benchmarks only; rewrites
+                                            their sections and leaves the others
 
 The README text between ``<!-- results:start -->`` and ``<!-- results:end -->`` is replaced;
-everything else in it is left alone.
+everything else in it is left alone.  With ``--only``, each benchmark's section (between
+``<!-- NAME:start -->`` and ``<!-- NAME:end -->``, appended before the end marker if
+missing) is replaced by that run's, stamped with its own date, command and machine.
 """
 
 import argparse
@@ -18,6 +22,7 @@ import time
 import bench_completion
 import bench_factorization
 import bench_lstsq
+import bench_robust
 import bench_sampling
 import bench_sketch
 import bench_tensor
@@ -26,25 +31,48 @@ from _common import machine_markdown
 README = pathlib.Path(__file__).with_name("README.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 BENCHMARKS = (bench_lstsq, bench_sketch, bench_sampling, bench_completion, bench_tensor,
-              bench_factorization)
+              bench_factorization, bench_robust)
 
 
-def run(quick=False, repeats=5, log=sys.stderr):
+def benchmark_name(bench):
+    """``bench_robust`` -> ``"robust"``."""
+    return bench.__name__.removeprefix("bench_")
+
+
+def run(quick=False, repeats=5, log=sys.stderr, benchmarks=BENCHMARKS):
     """Run each benchmark's ``main``; return their results in order."""
-    return [bench.main(quick=quick, repeats=repeats, log=log) for bench in BENCHMARKS]
+    return [bench.main(quick=quick, repeats=repeats, log=log) for bench in benchmarks]
 
 
-def results_markdown(results, command, seconds, load_at_start=None):
+def results_markdown(results, command, seconds, load_at_start=None, benchmarks=BENCHMARKS):
     """The Markdown of one run: when, the command, the machine, then one section per
-    benchmark."""
+    benchmark, each between its own markers."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = ("" if load_at_start is None else
             f" Load average (1 min) at the start: {load_at_start:.2f}.")
     parts = [f"Measured {stamp} with `{command}` (total {seconds:.0f} s).{load}",
              "Machine, captured at run time:\n\n" + machine_markdown(results[-1]["machine"])]
-    for bench, result in zip(BENCHMARKS, results, strict=True):
-        parts.append(bench.to_markdown(result))
+    for bench, result in zip(benchmarks, results, strict=True):
+        parts.append(_section(benchmark_name(bench), bench.to_markdown(result)))
     return "\n\n".join(parts)
+
+
+def _section(name, body):
+    return f"<!-- {name}:start -->\n{body}\n<!-- {name}:end -->"
+
+
+def replace_section(text, name, body):
+    """``text`` with benchmark ``name``'s section of the results replaced by ``body``
+    (appended before the results' end marker when it has none yet)."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        return head + _section(name, body) + tail
+    if END not in text:
+        raise ValueError(f"{README} must contain {END}.")
+    head, tail = text.split(END, 1)
+    return f"{head}{_section(name, body)}\n{END}{tail}"
 
 
 def replace_results(text, body):
@@ -63,20 +91,39 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=5, help="timed runs per case (>= 5)")
     p.add_argument("--no-readme", action="store_true", help="do not rewrite README.md")
     p.add_argument("--json", type=pathlib.Path, help="also write the raw results here")
+    names = [benchmark_name(b) for b in BENCHMARKS]
+    p.add_argument("--only", help=f"comma-separated benchmarks (of {', '.join(names)})")
     args = p.parse_args(argv)
+    chosen = BENCHMARKS
     command = "python benchmarks/run_all.py" + (" --quick" if args.quick else "")
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            p.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {names}")
+        chosen = tuple(b for b in BENCHMARKS if benchmark_name(b) in wanted)
+        command += f" --only {args.only}"
     if args.repeats != 5:
         command += f" --repeats {args.repeats}"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     t0 = time.perf_counter()
-    results = run(quick=args.quick, repeats=args.repeats)
-    body = results_markdown(results, command, time.perf_counter() - t0, load)
+    results = run(quick=args.quick, repeats=args.repeats, benchmarks=chosen)
+    body = results_markdown(results, command, time.perf_counter() - t0, load, chosen)
     print(body)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    if not (args.quick or args.no_readme):
-        README.write_text(replace_results(README.read_text(), body))
-        print(f"\nwrote {README}", file=sys.stderr)
+    if args.quick or args.no_readme:
+        return
+    text = README.read_text()
+    if chosen == BENCHMARKS:
+        text = replace_results(text, body)
+    else:
+        head = body.split("<!-- ", 1)[0].rstrip()            # stamp and machine
+        for bench, result in zip(chosen, results, strict=True):
+            text = replace_section(text, benchmark_name(bench),
+                                   f"{head}\n\n{bench.to_markdown(result)}")
+    README.write_text(text)
+    print(f"\nwrote {README}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -182,6 +182,26 @@ def test_bench_factorization_quick(benchmarks_on_path):
     markdown = bf.to_markdown(result)
     assert "| lowrank jacobi_svd, random |" in markdown and "dpstrf stopped" in markdown
 
+def test_bench_robust_quick(benchmarks_on_path):
+    import bench_robust
+
+    result = bench_robust.main(quick=True, repeats=1, log=None)
+    _check_result(result, bench_robust.ROW_FIELDS, "robust")
+    rows = result["rows"]
+    by = {(row["group"], row["solver"]): row for row in rows}
+    assert by[("rpca", bench_robust.OURS)]["error"] < 1e-6
+    assert by[("rpca", bench_robust.OURS_TO_TARGET)]["error"] <= bench_robust.TARGET
+    assert {"rpca", "tall", "completion", "sensing", "scaling"} == {r["group"] for r in rows}
+    assert by[("completion", bench_robust.OURS)]["error"] < 1e-6
+    # the l2 loss is broken by the outliers, not by the sample
+    assert by[("completion", "lowrank altmin (l2), corrupted")]["error"] > 1e-3
+    assert by[("completion", "lowrank altmin (l2), clean entries")]["error"] < 1e-6
+    assert all(row["peak_mb"] is None or row["peak_mb"] > 0
+               for row in rows if row["group"] == "tall")
+    markdown = bench_robust.to_markdown(result)
+    assert "| lowrank subgradient_recovery |" in markdown and "Targets" in markdown
+
+
 def test_run_all_replaces_only_the_results_section(benchmarks_on_path):
     import run_all
 
@@ -190,3 +210,15 @@ def test_run_all_replaces_only_the_results_section(benchmarks_on_path):
     assert new == f"intro\n{run_all.START}\nNEW\n{run_all.END}\noutro\n"
     with pytest.raises(ValueError, match="must contain"):
         run_all.replace_results("no markers", "NEW")
+
+
+def test_run_all_replaces_one_benchmark_section(benchmarks_on_path):
+    import run_all
+
+    text = f"intro\n{run_all.START}\nold\n{run_all.END}\noutro\n"
+    added = run_all.replace_section(text, "robust", "R1")
+    assert added == (f"intro\n{run_all.START}\nold\n<!-- robust:start -->\nR1\n"
+                     f"<!-- robust:end -->\n{run_all.END}\noutro\n")
+    replaced = run_all.replace_section(added, "robust", "R2")
+    assert replaced == added.replace("R1", "R2")
+    assert run_all.benchmark_name(run_all.bench_robust) == "robust"
