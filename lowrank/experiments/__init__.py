@@ -57,7 +57,12 @@ One module per figure, each with
 - ``F14``: :mod:`~lowrank.experiments.subgradient_paper`, the paper's experiments (Ma and
   Fattahi, Figs. 1a-c and 3a): error against the iteration for several rank bounds,
   Gaussian noise on a fraction, initialization scales, and dense noise against l2
-  gradient descent.
+  gradient descent;
+- ``F15``: :mod:`~lowrank.experiments.subgradient_budget_map`, final error of the fixed
+  schedules against the step budget they spend, with the escape estimate and the
+  default's choice marked (ours);
+- ``F16``: :mod:`~lowrank.experiments.subgradient_samples`, final error with the defaults
+  against the number of measurements, for rank bounds up to d (ours).
 
 Importing this package imports NumPy and :mod:`lowrank` only; Matplotlib and tqdm are
 needed by ``plot`` and by the command line (the ``figures`` extra).  tensorly, the
@@ -68,8 +73,8 @@ errors are NaN, with a note).
 Examples
 --------
 >>> from lowrank.experiments import FIGURES
->>> list(FIGURES)
-['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9', 'F10', 'F11', 'F12', 'F13', 'F14']
+>>> " ".join(FIGURES)
+'F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F11 F12 F13 F14 F15 F16'
 """
 
 from . import (
@@ -85,7 +90,9 @@ from . import (
     spm_landscape,
     spm_noise,
     spm_time_vs_size,
+    subgradient_budget_map,
     subgradient_paper,
+    subgradient_samples,
     subgradient_schedules,
 )
 
@@ -107,4 +114,6 @@ FIGURES = {
     "F12": rpcholesky_trace_error,
     "F13": subgradient_schedules,
     "F14": subgradient_paper,
+    "F15": subgradient_budget_map,
+    "F16": subgradient_samples,
 }

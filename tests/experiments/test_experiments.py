@@ -69,9 +69,9 @@ def _index(data, key, family):
 
 def test_registry_maps_ids_to_figure_modules():
     # F6-F9 (the tensor figures) are checked in test_tensor_figures.py, F10-F12 (the
-    # factorization figures) in test_factorization_figures.py, F13-F14 (the robust
+    # factorization figures) in test_factorization_figures.py, F13-F16 (the robust
     # figures) in test_robust_figures.py
-    assert list(FIGURES) == [f"F{i}" for i in range(1, 15)]
+    assert list(FIGURES) == [f"F{i}" for i in range(1, 17)]
     assert {k: FIGURES[k] for k in ("F1", "F2", "F3", "F4", "F5")} == {
         "F1": f1, "F2": f2, "F3": f3, "F4": f4, "F5": f5}
     for module in FIGURES.values():

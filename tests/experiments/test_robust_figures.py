@@ -1,18 +1,22 @@
-"""Tests of the robust-recovery figures F13 and F14 and their ``lowrank figures`` output.
+"""Tests of the robust-recovery figures F13-F16 and their ``lowrank figures`` output.
 
 The tiny scale (seconds) runs once per module.  The substantive checks, on the fixed
 seed 0: the issue's target for F13 (the default schedule's final error within 10x of the
 best tuned schedule's, and at 1e-6 wherever a tuned schedule is), and the paper's
 findings for F14 (every rank bound recovers; Gaussian noise on 40 % of the measurements
 is tolerated; a smaller start, a smaller error; dense noise leaves a floor for both
-losses).
+losses); for F15, runs whose budget is below the escape estimate stay at the start and
+the default spends at least that much; for F16, every rank bound recovers given enough
+measurements.
 """
 
 import numpy as np
 import pytest
 
 from lowrank.experiments import FIGURES
+from lowrank.experiments import subgradient_budget_map as f15
 from lowrank.experiments import subgradient_paper as f14
+from lowrank.experiments import subgradient_samples as f16
 from lowrank.experiments import subgradient_schedules as f13
 
 
@@ -84,3 +88,49 @@ def test_f14_rows_plot_and_cli(f14_data, cli_matches_fixtures):
     fig = f14.plot(f14_data)
     assert isinstance(fig, figure.Figure) and len(fig.axes) == 4
     cli_matches_fixtures(("F14",))
+
+
+@pytest.fixture(scope="module")
+def f15_data():
+    return f15.run("tiny", rng=0)
+
+
+def test_f15_budget_regions_and_the_default(f15_data):
+    assert FIGURES["F15"] is f15 and f15.TITLE.startswith("robust:")
+    for k in range(len(f15_data["alphas"])):
+        escape = f15_data["escape_estimate"][k]
+        budgets, errors = f15_data["budget"][k].ravel(), f15_data["error"][k].ravel()
+        assert np.all(errors[budgets < 0.5 * escape] > 0.5)           # stuck at the start
+        assert f15_data["default_budget"][k] >= escape
+        assert f15_data["default_error"][k] <= 10 * max(errors.min(), 1e-15)
+
+
+def test_f15_rows_plot_and_cli(f15_data, cli_matches_fixtures):
+    rows = f15.to_rows(f15_data)
+    assert len(rows) == f15.n_steps("tiny") and len({tuple(r) for r in rows}) == 1
+    assert [r["schedule"] for r in rows].count("default") == len(f15_data["alphas"])
+    figure = pytest.importorskip("matplotlib.figure")
+    fig = f15.plot(f15_data)
+    assert isinstance(fig, figure.Figure) and len(fig.axes) == len(f15_data["alphas"])
+    cli_matches_fixtures(("F15",))
+
+
+@pytest.fixture(scope="module")
+def f16_data():
+    return f16.run("tiny", rng=0)
+
+
+def test_f16_every_rank_bound_recovers_with_enough_measurements(f16_data):
+    assert FIGURES["F16"] is f16 and f16.TITLE.startswith("robust:")
+    assert f16_data["error"].shape == (len(f16_data["ranks"]), len(f16_data["m_factors"]),
+                                       f16_data["trials"])
+    assert np.all(f16_data["error"][0] <= f16.RECOVERED)                # r' = r: always
+    assert np.all(f16_data["error"][:, -1] <= f16.RECOVERED)            # m = 20 d r: any r'
+
+
+def test_f16_rows_plot_and_cli(f16_data, cli_matches_fixtures):
+    rows = f16.to_rows(f16_data)
+    assert len(rows) == len(f16_data["ranks"]) * len(f16_data["m_factors"])
+    figure = pytest.importorskip("matplotlib.figure")
+    assert isinstance(f16.plot(f16_data), figure.Figure)
+    cli_matches_fixtures(("F16",))
