@@ -15,8 +15,10 @@ import numpy as np
 import scipy.sparse
 
 from .. import _kernels
+from .._backend import array_namespace, from_host, is_numpy_namespace, to_host
 from .._rng import check_rng, kernel_seed
 from .._validation import check_dtype_arg, check_int, check_matrix, check_option, check_shape
+from ._device import DeviceSigns, EntryIndex, device_key
 
 __all__ = ["EntryMeasurements", "GaussianMeasurements"]
 
@@ -45,19 +47,29 @@ class _Operator:
     dtype: np.dtype
 
     def __call__(self, X):
-        X, _ = check_matrix(X, "X", allow_sparse=False)
-        if X.shape != self.shape:
-            raise ValueError(f"`X` must have shape {self.shape}; got {X.shape}.")
+        X, xp = check_matrix(X, "X", allow_sparse=False)
+        if tuple(X.shape) != self.shape:
+            raise ValueError(f"`X` must have shape {self.shape}; got {tuple(X.shape)}.")
+        if not is_numpy_namespace(xp):
+            return self._forward_device(xp, xp.astype(X, self._xp_dtype(xp)))
         return self._forward(np.asarray(X, dtype=self.dtype))
 
     def adjoint(self, z):
-        """``sum_i z_i A_i``, a ``shape`` matrix."""
-        z = np.asarray(z)
-        if z.shape != (self.n_measurements,):
-            raise ValueError(f"`z` must have shape ({self.n_measurements},); got {z.shape}.")
-        if z.dtype.kind not in "biuf":
+        """``sum_i z_i A_i``, a ``shape`` matrix (in the namespace of ``z``)."""
+        xp = array_namespace(z) if hasattr(z, "__array_namespace__") else np
+        if is_numpy_namespace(xp):
+            z = np.asarray(z)
+        if tuple(z.shape) != (self.n_measurements,):
+            raise ValueError(f"`z` must have shape ({self.n_measurements},); got "
+                             f"{tuple(z.shape)}.")
+        if not xp.isdtype(z.dtype, ("bool", "integral", "real floating")):
             raise TypeError(f"`z` must be real; got dtype {z.dtype}.")
+        if not is_numpy_namespace(xp):
+            return self._adjoint_device(xp, xp.astype(z, self._xp_dtype(xp)))
         return self._adjoint(z.astype(self.dtype, copy=False))
+
+    def _xp_dtype(self, xp):
+        return getattr(xp, self.dtype.name)
 
     def _residual(self, U, V, y):
         r = self._forward(U @ V.T) - y
@@ -69,7 +81,7 @@ class _Operator:
     def _scale_estimate(self, y):
         """A robust estimate of ``||X||_F`` from measurements of ``X`` (the median of
         ``|y|``, so less than half of them may be outliers)."""
-        return float(np.median(np.abs(y))) / _HALF_NORMAL_MEDIAN * self._median_scale
+        return float(np.median(np.abs(to_host(y)))) / _HALF_NORMAL_MEDIAN * self._median_scale
 
 
 class GaussianMeasurements(_Operator):
@@ -121,6 +133,7 @@ class GaussianMeasurements(_Operator):
                                       _BLOCK_BYTES // (8 * size)))
         self._matrix = (np.concatenate([block for _, block in self._blocks()])
                         if self.storage == "dense" else None)
+        self._device = {}
 
     def _blocks(self):
         """``(start, A_block)`` over the row blocks of the ``m x d1 d2`` matrix, each
@@ -149,9 +162,38 @@ class GaussianMeasurements(_Operator):
             out += z[start:start + block.shape[0]] @ block
         return out.reshape(self.shape)
 
+    def _device_blocks(self, xp, like):
+        """:meth:`_each_block` in namespace ``xp`` (dense storage: moved once, kept)."""
+        if self._matrix is None:
+            return ((start, from_host(xp, block, like)) for start, block in self._blocks())
+        key = device_key(xp, like)
+        if key not in self._device:
+            self._device[key] = from_host(xp, self._matrix, like)
+        return [(0, self._device[key])]
+
+    def _forward_device(self, xp, X):
+        x = xp.reshape(X, (-1,))
+        parts = [block @ x for _, block in self._device_blocks(xp, X)]
+        return parts[0] if len(parts) == 1 else xp.concat(parts)
+
+    def _adjoint_device(self, xp, z):
+        out = None
+        for start, block in self._device_blocks(xp, z):
+            part = z[start:start + block.shape[0]] @ block
+            out = part if out is None else out + part
+        return xp.reshape(out, self.shape)
+
+    def _sign_adjoint(self, y):
+        if isinstance(y, np.ndarray):
+            return self._adjoint(np.sign(y))
+        xp = array_namespace(y)
+        return self._adjoint_device(xp, xp.sign(y))
+
     def _loss_and_sign_adjoint(self, U, V, y):
         """``(sum |r|, A^*(sign r))`` with ``r = A(U V^T) - y``, in one pass over the
         blocks (each regenerated block serves both products)."""
+        if not isinstance(y, np.ndarray):
+            return self._loss_and_sign_adjoint_device(array_namespace(y), U, V, y)
         x = (U @ V.T).reshape(-1)
         loss = 0.0
         Q = np.zeros(x.size, dtype=self.dtype)
@@ -160,6 +202,16 @@ class GaussianMeasurements(_Operator):
             loss += float(np.abs(r).sum())
             Q += np.sign(r) @ block
         return loss, Q.reshape(self.shape)
+
+    def _loss_and_sign_adjoint_device(self, xp, U, V, y):
+        x = xp.reshape(U @ V.T, (-1,))
+        loss, Q = 0.0, None
+        for start, block in self._device_blocks(xp, y):
+            r = block @ x - y[start:start + block.shape[0]]
+            loss += float(xp.sum(xp.abs(r)))
+            part = xp.sign(r) @ block
+            Q = part if Q is None else Q + part
+        return loss, xp.reshape(Q, self.shape)
 
     def __repr__(self):
         return (f"GaussianMeasurements(shape={self.shape}, n_measurements="
@@ -226,6 +278,21 @@ class EntryMeasurements(_Operator):
         self._pattern = None
         self._dense_y = (None, None)
         self._buffer = None
+        self._device = {}
+
+    def _index(self, xp, like):
+        """The positions on the device of ``like`` (built once per device)."""
+        key = device_key(xp, like)
+        if key not in self._device:
+            self._device[key] = EntryIndex(xp, like, self.rows, self.cols, self.shape,
+                                           full=self._full)
+        return self._device[key]
+
+    def _forward_device(self, xp, X):
+        return xp.take(xp.reshape(X, (-1,)), self._index(xp, X).flat)
+
+    def _adjoint_device(self, xp, z):
+        return self._index(xp, z).dense(z)
 
     def _csr_pattern(self):
         """The adjoint's CSR pattern, built on first use."""
@@ -253,6 +320,8 @@ class EntryMeasurements(_Operator):
         return r, float(total)
 
     def _loss_and_sign_adjoint(self, U, V, y):
+        if not isinstance(y, np.ndarray):
+            return self._loss_and_sign_adjoint_device(array_namespace(y), U, V, y)
         if self._full:
             # sign(U V^T - Y) in place in one reused buffer (valid until the next call)
             if self._buffer is None or self._buffer.dtype != U.dtype:
@@ -263,16 +332,33 @@ class EntryMeasurements(_Operator):
         r, loss = self._residual(U, V, y)
         return loss, self._adjoint(np.sign(r))
 
+    def _loss_and_sign_adjoint_device(self, xp, U, V, y):
+        index = self._index(xp, y)
+        if self._full:
+            D = U @ V.T - self._as_dense(y)
+            return float(xp.sum(xp.abs(D))), xp.sign(D)
+        r = xp.sum(xp.take(U, index.rows, axis=0) * xp.take(V, index.cols, axis=0),
+                   axis=1) - y
+        return float(xp.sum(xp.abs(r))), DeviceSigns(index, xp.sign(r))
+
     def _sign_adjoint(self, y):
         if self._full:
-            return np.sign(self._as_dense(y))
-        return self._adjoint(np.sign(y))
+            return np.sign(self._as_dense(y)) if isinstance(y, np.ndarray) else \
+                array_namespace(y).sign(self._as_dense(y))
+        if isinstance(y, np.ndarray):
+            return self._adjoint(np.sign(y))
+        xp = array_namespace(y)
+        return DeviceSigns(self._index(xp, y), xp.sign(y))
 
     def _as_dense(self, y):
         """``y`` laid out as the ``shape`` matrix (kept for the ``y`` of the last call:
         the sub-gradient method passes the same one every iteration; a view of ``y``
         when the entries come in row-major order)."""
         if self._dense_y[0] is not y:
+            if not isinstance(y, np.ndarray):
+                xp = array_namespace(y)
+                self._dense_y = (y, self._index(xp, y).layout(y))
+                return self._dense_y[1]
             if self._flat is None:
                 Y = np.ascontiguousarray(y).reshape(self.shape)
             else:

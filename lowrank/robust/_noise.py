@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._backend import array_namespace, from_host, is_numpy_namespace, to_host
 from .._rng import check_rng
 from .._validation import check_option, check_real
 
@@ -35,7 +36,10 @@ def corrupt(y, fraction, *, magnitude=None, distribution="uniform", rng=None,
 
     Returns
     -------
-    ndarray (m,), and the mask when ``return_mask``
+    array (m,), and the mask when ``return_mask``
+        In the namespace of ``y`` (CuPy in, CuPy out); the draws are made on the host,
+        so the same ``rng`` corrupts the same positions by the same amounts in any
+        namespace.
 
     Examples
     --------
@@ -45,6 +49,14 @@ def corrupt(y, fraction, *, magnitude=None, distribution="uniform", rng=None,
     >>> int(mask.sum()), bool(np.all(y[~mask] == 1.0))
     (3, True)
     """
+    if hasattr(y, "__array_namespace__") and not is_numpy_namespace(array_namespace(y)):
+        # another namespace: the same draws on a host copy, moved back explicitly
+        xp = array_namespace(y)
+        out = corrupt(to_host(y), fraction, magnitude=magnitude, distribution=distribution,
+                      rng=rng, return_mask=return_mask)
+        if not return_mask:
+            return from_host(xp, out, y)
+        return from_host(xp, out[0], y), from_host(xp, out[1], y)
     y = np.array(y, copy=True)
     if y.ndim != 1 or y.dtype.kind not in "biuf":
         raise ValueError(f"`y` must be a 1-D real array; got shape {y.shape}, dtype "

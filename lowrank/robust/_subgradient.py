@@ -7,10 +7,12 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
+from .._backend import array_namespace, from_host, is_numpy_namespace, to_host
 from .._result import IterationLog
 from .._rng import check_rng
 from .._validation import check_int, check_option, check_real
 from ..exceptions import ConvergenceWarning
+from ._device import HostView
 from ._measurements import _Operator
 from ._result import RecoveryResult
 
@@ -174,7 +176,7 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
     >>> bool(np.linalg.norm(res.X - X) / np.linalg.norm(X) < 1e-6)
     True
     """
-    op, y, shape, dtype = _check_inputs(measurements, y, symmetric, check_finite)
+    op, y, xp, shape, dtype = _check_inputs(measurements, y, symmetric, check_finite)
     r = check_int(rank, "rank", low=1, high=min(shape))
     check_option(init, "init", ("spectral", "random"))
     check_option(step_rule, "step_rule", ("normalized", "geometric"))
@@ -188,7 +190,9 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
     rng = check_rng(rng)
 
     m = op.n_measurements
-    C = op._sign_adjoint(y) / m
+    on_host = is_numpy_namespace(xp)
+    C = op._sign_adjoint(y)
+    C = (C if on_host else HostView(C, xp, y).host_matrix()) / m
     U, V, spectrum = _start(C, r, symmetric, init, alpha, rng, dtype)
     noise = _noise_level(op, symmetric)
     estimate = _escape_estimate(spectrum, noise, shape, r, alpha)
@@ -205,7 +209,12 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
     total, warned = schedule.total(maxiter), False
     power = _PowerEstimate(rng, dtype)
     for t in range(maxiter):
-        loss, G = op._loss_and_sign_adjoint(state.U, state.V, y)   # Q = G / m
+        if on_host:
+            loss, G = op._loss_and_sign_adjoint(state.U, state.V, y)   # Q = G / m
+        else:                                   # the factors cross over, G stays there
+            loss, G = op._loss_and_sign_adjoint(from_host(xp, state.U, y),
+                                                from_host(xp, state.V, y), y)
+            G = HostView(G, xp, y)
         move_U, move_V, q_norm = power.descent(G, state)
         q_norm /= m
         if q_norm == 0.0:
@@ -234,7 +243,8 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
         message = _ending(log, state.escaped, schedule.scale, step_tol, maxiter)
         (log.converge if state.escaped else log.fail)(message)
     log.warn("subgradient_recovery")
-    return RecoveryResult(U=state.U, V=None if symmetric else state.V, X=state.X(), rank=r,
+    U, V = from_host(xp, state.U, y), from_host(xp, state.V, y)
+    return RecoveryResult(U=U, V=None if symmetric else V, X=U @ V.T, rank=r,
                           symmetric=symmetric, converged=log.converged,
                           escaped=state.escaped, n_iter=log.n_iter, step_size=eta,
                           decay=rho, escape_estimate=estimate, budget=state.budget,
@@ -372,6 +382,9 @@ def _top_direction(Q, symmetric, rng):
         values, vectors = scipy.sparse.linalg.eigsh(minus_sym, k=1, which="LA", v0=start,
                                                     tol=1e-6)
         return (vectors[:, 0], vectors[:, 0]) if values[0] > 0 else None
+    if isinstance(Q, HostView):
+        Q = scipy.sparse.linalg.LinearOperator(Q.shape, matvec=Q.__matmul__,
+                                               rmatvec=Q.T.__matmul__, dtype=Q.dtype)
     P, _, Wt = scipy.sparse.linalg.svds(Q, k=1, v0=start, tol=1e-6)
     return P[:, 0], Wt[0]
 
@@ -394,28 +407,32 @@ def _ending(log, escaped, scale, step_tol, maxiter):
 
 
 def _check_inputs(op, y, symmetric, check_finite):
+    """``(op, y, xp, shape, dtype)``: ``y`` cast to the operator's dtype in its own
+    namespace ``xp`` (NumPy for lists and other array-likes)."""
     if not isinstance(op, _Operator):
         raise TypeError(f"`measurements` must be a GaussianMeasurements or "
                         f"EntryMeasurements operator; got {type(op).__name__}.")
-    y = np.asarray(y)
-    if y.shape != (op.n_measurements,):
+    xp = array_namespace(y) if hasattr(y, "__array_namespace__") else np
+    if is_numpy_namespace(xp):
+        xp, y = np, np.asarray(y)
+    if tuple(y.shape) != (op.n_measurements,):
         raise ValueError(f"`y` must have shape ({op.n_measurements},), one value per "
-                         f"measurement; got {y.shape}.")
-    if y.dtype.kind not in "biuf":
+                         f"measurement; got {tuple(y.shape)}.")
+    if not xp.isdtype(y.dtype, ("bool", "integral", "real floating")):
         raise TypeError(f"`y` must be real; got dtype {y.dtype}.")
-    y = y.astype(op.dtype, copy=False)
-    if check_finite and not np.isfinite(y).all():
+    y = xp.astype(y, op._xp_dtype(xp), copy=False)
+    if check_finite and not bool(xp.all(xp.isfinite(y))):
         raise ValueError("`y` must contain only finite values (no NaN or inf).")
     if symmetric and op.shape[0] != op.shape[1]:
         raise ValueError(f"symmetric=True needs square matrices (X = U U^T); the "
                          f"operator's shape is {op.shape}: use symmetric=False.")
-    return op, y, op.shape, op.dtype
+    return op, y, xp, op.shape, op.dtype
 
 
 def _check_truth(X_true, shape, dtype):
     if X_true is None:
         return None
-    X_true = np.asarray(X_true, dtype=dtype)
+    X_true = np.asarray(to_host(X_true), dtype=dtype)
     if X_true.shape != shape:
         raise ValueError(f"`X_true` must have shape {shape}; got {X_true.shape}.")
     scale = float(np.linalg.norm(X_true))
@@ -445,7 +462,8 @@ def _start(C, r, symmetric, init, alpha, rng, dtype):
 
 
 def _dense(C):
-    return C.toarray() if scipy.sparse.issparse(C) else np.asarray(C)
+    return C.toarray() if scipy.sparse.issparse(C) or isinstance(C, HostView) else \
+        np.asarray(C)
 
 
 def _top_eigen(C, r, rng):
@@ -517,7 +535,7 @@ class _PowerEstimate:
         right = state.U if state.symmetric else state.V
         if not scipy.sparse.issparse(Q) and min(Q.shape) <= _DENSE_NORM:
             QR, QtU = Q @ right, Q.T @ state.U
-            norm = float(np.linalg.norm(Q, 2))
+            norm = float(np.linalg.norm(_dense(Q), 2))
         else:
             if self.P is None:
                 self.P = self._warm_start(Q)
