@@ -223,7 +223,8 @@ class EntryMeasurements(_Operator):
     for fully observed robust PCA).
 
     ``A.adjoint(z)`` is the SciPy CSR matrix with ``z_k`` at ``(rows[k], cols[k])``
-    (repeated entries summed).  The sub-gradient method evaluates ``U V^T`` only at the
+    (repeated entries summed); for ``z`` of another array namespace (CuPy), the dense
+    matrix in that namespace.  The sub-gradient method evaluates ``U V^T`` only at the
     observed entries: ``O(|Omega| r)`` per iteration; when every entry is observed once
     (robust PCA) it works on dense ``d1 x d2`` residuals with BLAS instead.
 

@@ -69,7 +69,9 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
     measurements : GaussianMeasurements or EntryMeasurements
         The operator ``A``.
     y : array_like (m,)
-        Measurements, possibly corrupted (outliers, Gaussian noise).
+        Measurements, possibly corrupted (outliers, Gaussian noise).  A CuPy (or other
+        array API) array runs the data-sized work in its namespace and returns the
+        factors there (Notes).
     rank : int
         ``r'``, the factors' width: an upper bound on the rank, ``1 <= r' <= min(d1,
         d2)``.
@@ -107,8 +109,8 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
     Returns
     -------
     RecoveryResult
-        ``U``, ``V`` (None when symmetric), ``X``, the schedule, the escape estimate,
-        the budget spent and the ``history``.
+        ``U``, ``V`` (None when symmetric), ``X`` (in the namespace of ``y``), the
+        schedule, the escape estimate, the budget spent and the ``history``.
 
     Raises
     ------
@@ -144,6 +146,15 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
     it, in 1,300-5,300 iterations (figure F13).  The median of ``|y|`` needs fewer than
     half of the measurements corrupted: beyond that (the paper's Fig. 1b at 60 %), pass
     ``decay``.
+
+    **Backend support**: NumPy, CuPy and other array API namespaces, chosen by ``y``.
+    What grows with the data runs there: ``A(U V^T)``, the residual's sign and its
+    adjoint's products with the factors (Gaussian matrices are moved to the device once
+    when stored densely; entry measurements use index arrays sorted by row and by
+    column, and segment sums for the adjoint).  The ``d x r'`` factors, the schedule,
+    the norm estimate and the probes stay on the host: the factors cross over once per
+    iteration, in both directions.  The result is the same algorithm's (identical
+    iterates for Gaussian operators; entry sums in another order).
 
     **Escape estimate** (paper note; our derivation), reported in
     ``escape_estimate`` and used by the warning of a fixed schedule.  Near ``U = 0``
