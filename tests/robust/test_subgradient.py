@@ -158,6 +158,26 @@ def test_default_schedule_recovers_with_outliers_and_over_parameterization(seed,
     np.testing.assert_allclose(res.X, res.U @ res.U.T)
 
 
+# Fixed seed list with a written failure allowance: the defaults' recovery is a
+# probabilistic statement (over the measurements), so a rare failure on an unlucky draw is
+# allowed -- at most ALLOWED of the runs below may miss 1e-6 (none did when this was
+# written).
+RECOVERY_SEEDS = range(6)
+ALLOWED = 1
+
+
+def test_recovery_rate_on_a_fixed_seed_list():
+    failures = []
+    for seed in RECOVERY_SEEDS:
+        for kappa, p, over in [(3.0, 0.3, 2), (1.0, 0.2, 5), (3.0, 0.1, "d")]:
+            A, y, X = sensing(14, 2, kappa, p, seed=100 + seed)
+            rank = 14 if over == "d" else over * 2
+            error = rel_error(subgradient_recovery(A, y, rank), X)
+            if error > 1e-6:
+                failures.append((seed, kappa, p, over, error))
+    assert len(failures) <= ALLOWED, failures
+
+
 def test_default_recovers_where_fixed_schedules_fail():
     # Paper note's reference problems (d = 30, m = 20 d r, r' = d): (0.1, 0.995) is stuck on
     # kappa = 10 and (0.1, 0.998) over-budget on kappa = 1 with 30 % outliers; the default
