@@ -169,6 +169,13 @@ def markdown_table(header, rows):
     return "\n".join(out)
 
 
+def load_phrase(load):
+    """``"; load average (1, 5, 15 min) at the start: a, b, c"`` (empty when unknown)."""
+    if load is None:
+        return ""
+    return f"; load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in load)}"
+
+
 def targets_markdown(targets):
     """Bullet list of target checks: ``{"target", "value", "passed"}`` dicts."""
     return "\n".join(f"- {'PASS' if t['passed'] else 'FAIL'}: {t['target']} "

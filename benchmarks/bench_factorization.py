@@ -75,7 +75,14 @@ import time
 import warnings
 
 import numpy as np
-from _common import fmt, machine_info, markdown_table, run_cli, targets_markdown
+from _common import (
+    fmt,
+    load_phrase,
+    machine_info,
+    markdown_table,
+    run_cli,
+    targets_markdown,
+)
 
 FULL = {
     "svd_sizes": (128, 256, 512),
@@ -1037,10 +1044,8 @@ def to_markdown(result):
         + "; the same pivot set as lowrank's greedy rule: "
         + ", ".join(f"k={r['k']}: {fmt(r['same_pivots_as_greedy'])}" for r in rp
                     if r["solver"] == RP_DPSTRF) + ".",
-        (f"Run time {c['seconds']:.0f} s; lowrank at {revision} ({status_text})" + (
-            "" if load is None else
-            f"; load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in load)}")
-         + "."),
+        (f"Run time {c['seconds']:.0f} s; lowrank at {revision} ({status_text})"
+         + load_phrase(load) + "."),
         "Targets (SPEC 6 and the issue):\n\n" + targets_markdown(result["targets"]),
     ]
     return "\n\n".join(parts)

@@ -61,6 +61,7 @@ import warnings
 import numpy as np
 from _common import (
     fmt,
+    load_phrase,
     machine_info,
     markdown_table,
     reset_peak_memory,
@@ -617,10 +618,8 @@ def to_markdown(result):
             ["problem", "method", "ms / iteration", "storage"],
             [[r["problem"], r["solver"], fmt(1e3 * r["time_s"], ".2f"), r.get("storage", "–")]
              for r in group["scaling"]]),
-        (f"Run time {c['seconds']:.0f} s" + (
-            "" if load is None else
-            f"; load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in load)}")
-         + "."),
+        (f"Run time {c['seconds']:.0f} s"
+         + load_phrase(load) + "."),
         "Targets (SPEC 6):\n\n" + targets_markdown(result["targets"]),
     ]
     return "\n\n".join(parts)

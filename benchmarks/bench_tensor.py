@@ -79,6 +79,7 @@ import warnings
 import numpy as np
 from _common import (
     fmt,
+    load_phrase,
     machine_info,
     markdown_table,
     reset_peak_memory,
@@ -877,10 +878,8 @@ def to_markdown(result):
               fmt(r["peak_mb"], ".0f"), fmt(r["dense_mb"], ".1f"),
               fmt(r["flattening_mb"], ".1f"), fmt(r["fms"], ".6f"), fmt(r["weight_error"], ".1e"),
               fmt(r["error"], ".1e"), r["dense_status"]] for r in moments]),
-        (f"Run time {c['seconds']:.0f} s; lowrank at {c.get('revision') or 'unknown'}" + (
-            "" if load is None else
-            f"; load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in load)}")
-         + "."),
+        (f"Run time {c['seconds']:.0f} s; lowrank at {c.get('revision') or 'unknown'}"
+         + load_phrase(load) + "."),
         "Targets (SPEC 6, paper note B1):\n\n" + targets_markdown(result["targets"]),
     ]
     return "\n\n".join(parts)

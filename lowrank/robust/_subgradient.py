@@ -223,8 +223,9 @@ def subgradient_recovery(measurements, y, rank, *, symmetric=True, init="spectra
         if on_host:
             loss, G = op._loss_and_sign_adjoint(state.U, state.V, y)   # Q = G / m
         else:                                   # the factors cross over, G stays there
-            loss, G = op._loss_and_sign_adjoint(from_host(xp, state.U, y),
-                                                from_host(xp, state.V, y), y)
+            U_device = from_host(xp, state.U, y)
+            V_device = U_device if symmetric else from_host(xp, state.V, y)
+            loss, G = op._loss_and_sign_adjoint(U_device, V_device, y)
             G = HostView(G, xp, y)
         move_U, move_V, q_norm = power.descent(G, state)
         q_norm /= m
